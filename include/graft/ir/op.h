@@ -1,0 +1,193 @@
+// Operator names and schemas.
+//
+// An op is named `namespace::name.overload` as ATen names it (`aten::mm.default`,
+// `aten::add.Tensor`); an op with no overload name gets `default`, as Python's
+// OpOverload does, so TorchScript's `aten::mm` and the edge dialect's
+// `aten.mm.default` are one op. Names are interned into OpDefs with dense ids:
+// comparing ops is comparing pointers, and the driver indexes rules by id.
+//
+// An OpDef may carry an OpSchema (from the catalogue in graft/ops/): its
+// parameters, commutativity and shape function. Ops without one are opaque:
+// they round-trip with the types the input gave them, and nothing matches
+// inside them by position unless a rule names them.
+#ifndef GRAFT_IR_OP_H_
+#define GRAFT_IR_OP_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "graft/ir/literal.h"
+#include "graft/ir/tensor_type.h"
+
+namespace graft {
+
+class OpCall;  // graft/ops/shape_functions.h: the arguments a shape function sees
+
+using TypeList = absl::InlinedVector<TensorType, 1>;
+using ShapeFn = absl::StatusOr<TypeList> (*)(const OpCall&);
+
+// What a schema parameter accepts.
+enum class ParamKind : uint8_t {
+  kTensor,
+  kOptionalTensor,  // a tensor or None
+  kInt,
+  kInts,
+  kFloat,
+  kScalar,  // int or float
+  kBool,
+  kString,
+  kDType,
+  kAny,  // any literal (Layout, Device, MemoryFormat: carried, not inspected)
+};
+
+constexpr bool IsTensorParam(ParamKind k) {
+  return k == ParamKind::kTensor || k == ParamKind::kOptionalTensor;
+}
+
+struct Param {
+  absl::string_view name;
+  ParamKind kind;
+  // The default value, or nullptr when the argument is required.
+  const Literal* default_value = nullptr;
+  // Accepts None besides its kind (`int?`, `ScalarType?`).
+  bool optional = false;
+};
+
+struct OpSchema {
+  std::vector<Param> params;
+  int num_results = 1;
+  // Operands 0 and 1 may be swapped when every other argument is at its
+  // default (`add.Tensor` is commutative only with alpha == 1).
+  bool commutative = false;
+  ShapeFn shape_fn = nullptr;
+
+  int num_required() const {
+    int n = 0;
+    for (int i = 0; i < static_cast<int>(params.size()); ++i) {
+      if (!params[i].default_value && params[i].kind != ParamKind::kOptionalTensor)
+        n = i + 1;
+    }
+    return n;
+  }
+};
+
+class OpDef {
+ public:
+  uint32_t id() const { return id_; }
+  // `aten::mm.default`
+  const std::string& name() const { return name_; }
+  absl::string_view ns() const { return absl::string_view(name_).substr(0, ns_len_); }
+  // `mm`
+  absl::string_view base_name() const {
+    return absl::string_view(name_).substr(ns_len_ + 2, base_len_);
+  }
+  // `default`
+  absl::string_view overload() const {
+    return absl::string_view(name_).substr(ns_len_ + 2 + base_len_ + 1);
+  }
+  // The schema, or nullptr for an opaque op.
+  const OpSchema* schema() const { return schema_.get(); }
+
+ private:
+  friend class OpRegistry;
+  uint32_t id_ = 0;
+  std::string name_;
+  size_t ns_len_ = 0, base_len_ = 0;
+  std::unique_ptr<const OpSchema> schema_;
+};
+
+// Interns op names. Use graft::Ops() (graft/ops/catalogue.h), which comes with
+// the catalogue's schemas registered.
+class OpRegistry {
+ public:
+  // Canonical spelling of an op name: `aten.mm.default` and `aten::mm` become
+  // `aten::mm.default`; returns an error for a name that is not
+  // `namespace::name[.overload]`.
+  static absl::StatusOr<std::string> Canonicalize(absl::string_view name) {
+    std::string s(name);
+    size_t sep = s.find("::");
+    if (sep == std::string::npos) {
+      // Python's dotted form `aten.mm.default`.
+      size_t dot = s.find('.');
+      if (dot == std::string::npos)
+        return absl::InvalidArgumentError(
+            absl::StrCat("op name '", name, "' has no namespace (expected 'aten::", name, "')"));
+      s = s.substr(0, dot) + "::" + s.substr(dot + 1);
+      sep = dot;
+    }
+    absl::string_view rest = absl::string_view(s).substr(sep + 2);
+    if (sep == 0 || rest.empty() || rest.front() == '.')
+      return absl::InvalidArgumentError(absl::StrCat("malformed op name '", name, "'"));
+    size_t dot = rest.find('.');
+    if (dot == absl::string_view::npos) return s + ".default";
+    if (dot + 1 == rest.size() || rest.find('.', dot + 1) != absl::string_view::npos)
+      return absl::InvalidArgumentError(absl::StrCat("malformed op name '", name, "'"));
+    return s;
+  }
+
+  // The op named `name` (canonical or not), created opaque when unknown.
+  absl::StatusOr<const OpDef*> Intern(absl::string_view name) {
+    auto canonical = Canonicalize(name);
+    if (!canonical.ok()) return canonical.status();
+    std::lock_guard<std::mutex> lock(mu_);
+    return InternLocked(*canonical, nullptr);
+  }
+
+  // The op named `name` if it has been registered or interned, else nullptr.
+  const OpDef* Find(absl::string_view name) {
+    auto canonical = Canonicalize(name);
+    if (!canonical.ok()) return nullptr;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_name_.find(*canonical);
+    return it == by_name_.end() ? nullptr : it->second.get();
+  }
+
+  // Registers a schema for `name` (canonical spelling required). An op that
+  // was interned opaque before keeps its id and gains the schema.
+  const OpDef* Register(absl::string_view name, OpSchema schema) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return InternLocked(std::string(name),
+                        std::make_unique<const OpSchema>(std::move(schema)));
+  }
+
+  const OpDef* ById(uint32_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return by_id_[id];
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return by_id_.size();
+  }
+
+ private:
+  const OpDef* InternLocked(const std::string& name,
+                            std::unique_ptr<const OpSchema> schema) {
+    auto& slot = by_name_[name];
+    if (!slot) {
+      slot.reset(new OpDef);
+      slot->id_ = static_cast<uint32_t>(by_id_.size());
+      slot->name_ = name;
+      slot->ns_len_ = name.find("::");
+      slot->base_len_ = name.find('.', slot->ns_len_ + 2) - slot->ns_len_ - 2;
+      by_id_.push_back(slot.get());
+    }
+    if (schema) slot->schema_ = std::move(schema);
+    return slot.get();
+  }
+
+  std::mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<OpDef>> by_name_;
+  std::vector<const OpDef*> by_id_;
+};
+
+}  // namespace graft
+
+#endif  // GRAFT_IR_OP_H_
