@@ -1,0 +1,319 @@
+// The greedy rewrite driver: applies a RuleSet to a graph until nothing
+// matches (a fixpoint) or a cap is hit. Lessons from MLIR's greedy driver:
+//   - rules are indexed by root op, so a node tries only rules that can
+//     match it (higher benefit first, ties in rule-set order);
+//   - the worklist is seeded in topological order; after a rewrite the new
+//     nodes, the users of the replacement and the operands of erased nodes
+//     are re-queued; trivially dead nodes are erased as they are met;
+//   - a sweep that applied anything is followed by a fresh sweep (caught by
+//     the iteration cap), and the total number of rewrites is capped too, so
+//     a rule and its inverse cannot loop forever: the result then says it did
+//     not converge and names the rules that kept firing.
+#ifndef GRAFT_DRIVER_DRIVER_H_
+#define GRAFT_DRIVER_DRIVER_H_
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "graft/ir/graph.h"
+#include "graft/ir/verifier.h"
+#include "graft/match/state.h"
+#include "graft/rewrite/rewriter.h"
+#include "graft/rewrite/rule.h"
+
+namespace graft {
+
+struct DriverOptions {
+  // Full sweeps over the graph; the last must apply nothing to converge.
+  int max_iterations = 10;
+  // Total rewrites before giving up; < 0 means 8 per node plus 1000.
+  int64_t max_rewrites = -1;
+  // Run the verifier after every rewrite and stop at the first that breaks
+  // the graph, naming the rule.
+  bool verify_each = false;
+  // Measure time per rule (two clock reads per attempt; off by default).
+  bool timing = false;
+  // Rules to run by name (empty: all) and rules to skip.
+  std::vector<std::string> only;
+  std::vector<std::string> disabled;
+};
+
+struct RuleStats {
+  int64_t tried = 0;     // candidate roots the rule was tried on
+  int64_t matched = 0;   // pattern matched
+  int64_t applied = 0;   // rewrites done
+  int64_t refused = 0;   // matched but refused (constraint, legality, type)
+  int64_t nanos = 0;     // with DriverOptions::timing
+  absl::flat_hash_map<std::string, int64_t> refusals;  // reason -> count
+};
+
+struct DriverResult {
+  bool converged = false;
+  int iterations = 0;
+  int64_t rewrites = 0;
+  int64_t nodes_visited = 0;
+  int64_t dead_erased = 0;
+  // Rules that still fired when a cap stopped the driver.
+  std::vector<std::string> still_firing;
+  // Per rule, in rule-set order.
+  std::vector<std::pair<std::string, RuleStats>> stats;
+
+  const RuleStats* StatsFor(absl::string_view rule) const {
+    for (const auto& [name, st] : stats) {
+      if (name == rule) return &st;
+    }
+    return nullptr;
+  }
+
+  // A table for humans (graft-opt --stats).
+  std::string Report() const {
+    std::string out = absl::StrFormat("%-44s %9s %9s %9s %9s %10s\n", "rule", "tried", "matched",
+                                      "applied", "refused", "time(us)");
+    for (const auto& [name, st] : stats) {
+      absl::StrAppendFormat(&out, "%-44s %9d %9d %9d %9d %10.1f\n", name, st.tried, st.matched,
+                            st.applied, st.refused, st.nanos / 1e3);
+      for (const auto& [reason, n] : st.refusals)
+        absl::StrAppendFormat(&out, "    refused %d x: %s\n", n, reason);
+    }
+    absl::StrAppendFormat(&out, "%s after %d iteration(s), %d rewrite(s), %d node visit(s)\n",
+                          converged ? "converged" : "DID NOT CONVERGE", iterations, rewrites,
+                          nodes_visited);
+    if (!still_firing.empty())
+      absl::StrAppend(&out, "rules still firing: ", absl::StrJoin(still_firing, ", "), "\n");
+    return out;
+  }
+};
+
+namespace driver_internal {
+
+constexpr uint32_t kQueued = 1;
+
+class Worklist final : public RewriteListener {
+ public:
+  void Push(Node* n) {
+    if (n->scratch() & kQueued) return;
+    n->scratch() |= kQueued;
+    stack_.push_back(n);
+  }
+  // Next live node, or nullptr.
+  Node* Pop() {
+    while (!stack_.empty()) {
+      Node* n = stack_.back();
+      stack_.pop_back();
+      n->scratch() &= ~kQueued;
+      if (!n->is_dead()) return n;
+    }
+    return nullptr;
+  }
+  void Clear() {
+    for (Node* n : stack_) n->scratch() &= ~kQueued;
+    stack_.clear();
+  }
+  // Seeds every node so that Pop() returns them in topological order.
+  void Seed(const Graph& g) {
+    for (Node* n = g.last_node(); n; n = n->prev()) Push(n);
+  }
+
+  void NodeCreated(Node* n) override { Push(n); }
+  void NodeErasing(Node* n) override {
+    for (int i = 0; i < n->num_args(); ++i) {
+      if (Value* v = n->operand(i); v && v->def()) Push(v->def());
+    }
+  }
+  void UsesReplaced(Value*, Value* to) override {
+    for (const Use& u : to->uses()) {
+      if (u.user) Push(u.user);
+    }
+    if (to->def()) Push(to->def());
+  }
+
+ private:
+  std::vector<Node*> stack_;
+};
+
+inline bool TriviallyDead(const Node* n) {
+  if (!n->schema()) return false;  // opaque ops may have effects
+  for (int i = 0; i < n->num_results(); ++i) {
+    if (!n->result(i)->unused()) return false;
+  }
+  return true;
+}
+
+}  // namespace driver_internal
+
+class Driver {
+ public:
+  Driver(const RuleSet& rules, DriverOptions options = {})
+      : rules_(rules), options_(std::move(options)) {
+    for (size_t i = 0; i < rules_.size(); ++i) {
+      const Rule& r = rules_[i];
+      bool on = options_.only.empty() ||
+                std::find(options_.only.begin(), options_.only.end(), r.name()) != options_.only.end();
+      on &= std::find(options_.disabled.begin(), options_.disabled.end(), r.name()) ==
+            options_.disabled.end();
+      if (!on) continue;
+      active_.push_back(static_cast<int>(i));
+      if (r.any_root()) generic_.push_back(static_cast<int>(i));
+    }
+  }
+
+  // Rewrites `g` to a fixpoint. Errors only for verify_each failures; not
+  // converging is reported in the result, not as an error.
+  absl::StatusOr<DriverResult> Run(Graph& g) {
+    DriverResult result;
+    std::vector<RuleStats> stats(rules_.size());
+    driver_internal::Worklist worklist;
+    Rewriter rw(g, &worklist);
+    MatchState state(g);
+    int64_t cap = options_.max_rewrites >= 0 ? options_.max_rewrites
+                                             : 8 * static_cast<int64_t>(g.num_nodes()) + 1000;
+    absl::flat_hash_set<int> fired;  // rules that applied in this sweep
+    bool changed = true;
+    bool capped = false;
+    while (changed && !capped && result.iterations < options_.max_iterations) {
+      changed = false;
+      ++result.iterations;
+      fired.clear();
+      worklist.Seed(g);
+      while (Node* n = worklist.Pop()) {
+        ++result.nodes_visited;
+        if (driver_internal::TriviallyDead(n)) {
+          rw.Erase(n);
+          ++result.dead_erased;
+          continue;
+        }
+        for (int ri : Candidates(n->op())) {
+          const Rule& r = rules_[ri];
+          RuleStats& st = stats[ri];
+          ++st.tried;
+          auto start = options_.timing ? std::chrono::steady_clock::now()
+                                       : std::chrono::steady_clock::time_point();
+          state.Reset();
+          bool matched = r.Match(n, state);
+          absl::Status applied = absl::CancelledError();
+          if (matched) {
+            ++st.matched;
+            applied = r.Apply(rw, n, state);
+            if (applied.ok()) {
+              ++st.applied;
+            } else {
+              ++st.refused;
+              ++st.refusals[applied.message()];
+            }
+          }
+          if (options_.timing)
+            st.nanos += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+          if (!applied.ok()) continue;
+          changed = true;
+          ++result.rewrites;
+          fired.insert(ri);
+          if (options_.verify_each) {
+            if (absl::Status v = Verify(g); !v.ok())
+              return absl::InternalError(absl::StrCat("rule '", r.name(), "' broke the graph: ",
+                                                      v.message()));
+          }
+          break;  // the root is gone
+        }
+        if (result.rewrites >= cap) {
+          capped = true;
+          break;
+        }
+      }
+      worklist.Clear();
+    }
+    result.converged = !changed;
+    if (!result.converged) {
+      for (int ri : fired) result.still_firing.push_back(rules_[ri].name());
+      std::sort(result.still_firing.begin(), result.still_firing.end());
+    }
+    for (int ri : active_) result.stats.emplace_back(rules_[ri].name(), std::move(stats[ri]));
+    return result;
+  }
+
+ private:
+  // Rules whose root can be `op`, best first; built on first sight of op.
+  const std::vector<int>& Candidates(const OpDef* op) {
+    uint32_t id = op->id();
+    if (id >= by_op_.size()) {
+      by_op_.resize(id + 1);
+      built_.resize(id + 1);
+    }
+    if (!built_[id]) {
+      built_[id] = true;
+      std::vector<int>& list = by_op_[id];
+      for (int ri : active_) {
+        const Rule& r = rules_[ri];
+        if (r.any_root() || std::find(r.root_ops().begin(), r.root_ops().end(), op) !=
+                                r.root_ops().end())
+          list.push_back(ri);
+      }
+      std::stable_sort(list.begin(), list.end(), [this](int a, int b) {
+        return rules_[a].benefit() > rules_[b].benefit();
+      });
+    }
+    return by_op_[id];
+  }
+
+  const RuleSet& rules_;
+  DriverOptions options_;
+  std::vector<int> active_;
+  std::vector<int> generic_;
+  std::vector<std::vector<int>> by_op_;
+  std::vector<bool> built_;
+};
+
+// Applies `rules` to `g` to a fixpoint.
+inline absl::StatusOr<DriverResult> ApplyRules(Graph& g, const RuleSet& rules,
+                                               DriverOptions options = {}) {
+  return Driver(rules, std::move(options)).Run(g);
+}
+
+// Explain mode: for each node `rule` could be rooted at, why it does (not)
+// fire there: the deepest point where the pattern failed, a failed
+// constraint, or "matches". Runs a separate pass, so the driver pays nothing.
+struct ExplainLine {
+  std::string node;    // "%mm = aten::mm.default"
+  bool matched = false;
+  std::string where;   // "operand 1 of operand 0"
+  std::string reason;
+};
+
+inline std::vector<ExplainLine> Explain(const Graph& g, const Rule& rule) {
+  std::vector<ExplainLine> lines;
+  for (Node* n : g.nodes()) {
+    if (!rule.any_root() && std::find(rule.root_ops().begin(), rule.root_ops().end(), n->op()) ==
+                                rule.root_ops().end())
+      continue;
+    MatchState s(g);
+    Explanation e;
+    s.set_explanation(&e);
+    ExplainLine line;
+    line.node = NodeLabel(g, n);
+    line.matched = rule.Match(n, s);
+    if (line.matched) {
+      const Rule::Constraint* c = rule.FailedConstraint(s);
+      line.where = "root";
+      line.reason = c ? absl::StrCat("matches, but constraint '", c->label, "' fails")
+                      : "matches";
+    } else {
+      line.where = e.where;
+      line.reason = e.message;
+    }
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+}  // namespace graft
+
+#endif  // GRAFT_DRIVER_DRIVER_H_

@@ -1,0 +1,771 @@
+// The pattern DSL, in the style of LLVM's PatternMatch.h: small value types
+// composed at compile time, one factory each, no virtual calls while
+// matching.
+//
+//   namespace m = graft::match;
+//   graft::Var x("x"), W("W");
+//   auto pattern = m::mm(x, m::transpose(m::constant(W)));
+//
+// Every pattern P provides
+//   bool P::Match(Arg a, MatchState& s) const   match `a`, binding variables;
+//                                              on failure nothing stays bound
+//   void P::Describe(std::string* out) const   the pattern as text
+//   int  P::OpCount() const                    ops it covers (default benefit)
+//   bool P::RootOps(std::vector<const OpDef*>*) the ops its root can be, false
+//                                              for "any op" (driver indexing)
+// and patterns that can also stand on a rule's right-hand side provide
+//   absl::StatusOr<Arg> P::Build(Rewriter&, const MatchState&) const.
+//
+// The rule-file language (graft/rules/) composes these same templates at run
+// time through DynP, the one type-erased pattern.
+#ifndef GRAFT_MATCH_MATCHERS_H_
+#define GRAFT_MATCH_MATCHERS_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "graft/ir/graph.h"
+#include "graft/match/state.h"
+#include "graft/ops/catalogue.h"
+#include "graft/rewrite/rewriter.h"
+
+namespace graft {
+namespace match {
+
+// Base of every pattern type; enables `a | b` and implicit conversions.
+struct PatternTag {};
+template <typename T>
+constexpr bool kIsPattern = std::is_base_of_v<PatternTag, std::decay_t<T>>;
+
+// Short display name of an op: `mm` for aten::mm.default, else the full name.
+inline std::string OpDisplayName(const OpDef* op) {
+  if (op->ns() == "aten" && op->overload() == "default") return std::string(op->base_name());
+  return op->name();
+}
+
+// ---------------------------------------------------------------------------
+// Leaves.
+
+// `_`: matches any argument, binds nothing.
+struct AnyP : PatternTag {
+  bool Match(Arg, MatchState&) const { return true; }
+  void Describe(std::string* out) const { out->append("_"); }
+  int OpCount() const { return 0; }
+  bool RootOps(std::vector<const OpDef*>*) const { return false; }
+};
+
+// A variable: binds on first sight, demands the same argument after.
+struct VarP : PatternTag {
+  uint32_t id;
+  std::string name;
+  explicit VarP(const Var& v) : id(v.id()), name(v.name()) {}
+
+  bool Match(Arg a, MatchState& s) const {
+    Arg bound = s.Lookup(id);
+    if (bound.is_null()) {
+      s.Bind(id, a);
+      return true;
+    }
+    if (bound == a) return true;
+    return s.Fail([&] {
+      return absl::StrCat(name, " is already ", DescribeArg(s.graph(), bound), ", not ",
+                          DescribeArg(s.graph(), a));
+    });
+  }
+  absl::StatusOr<Arg> Build(Rewriter&, const MatchState& s) const {
+    Arg a = s.Lookup(id);
+    if (a.is_null()) return absl::InternalError(absl::StrCat("variable ", name, " is unbound"));
+    return a;
+  }
+  void Describe(std::string* out) const { out->append(name); }
+  int OpCount() const { return 0; }
+  bool RootOps(std::vector<const OpDef*>*) const { return false; }
+};
+
+// A literal argument, exactly (interned, so a pointer compare).
+struct LitP : PatternTag {
+  const Literal* lit;
+  explicit LitP(const Literal* l) : lit(l) {}
+
+  bool Match(Arg a, MatchState& s) const {
+    if (a.literal() == lit) return true;
+    return s.Fail([&] {
+      return absl::StrCat("expected ", lit->ToString(), ", got ", DescribeArg(s.graph(), a));
+    });
+  }
+  absl::StatusOr<Arg> Build(Rewriter&, const MatchState&) const { return Arg(lit); }
+  void Describe(std::string* out) const { out->append(lit->ToString()); }
+  int OpCount() const { return 0; }
+  bool RootOps(std::vector<const OpDef*>*) const { return false; }
+};
+
+// Lifts what a factory was given into a pattern: patterns stay, a Var
+// becomes VarP, numbers and literals become LitP.
+template <typename T>
+auto AsPattern(T&& p) {
+  using D = std::decay_t<T>;
+  if constexpr (kIsPattern<D>) {
+    return D(std::forward<T>(p));
+  } else if constexpr (std::is_same_v<D, Var>) {
+    return VarP(p);
+  } else if constexpr (std::is_same_v<D, const Literal*> || std::is_same_v<D, Literal*>) {
+    return LitP(p);
+  } else if constexpr (std::is_same_v<D, bool>) {
+    return LitP(Literal::Bool(p));
+  } else if constexpr (std::is_integral_v<D>) {
+    return LitP(Literal::Int(p));
+  } else if constexpr (std::is_floating_point_v<D>) {
+    return LitP(Literal::Float(p));
+  } else if constexpr (std::is_same_v<D, DType>) {
+    return LitP(Literal::OfDType(p));
+  } else {
+    static_assert(kIsPattern<D>, "not a pattern, Var, number, DType or Literal*");
+  }
+}
+template <typename T>
+using PatternOf = decltype(AsPattern(std::declval<T>()));
+
+// ---------------------------------------------------------------------------
+// Graph inputs by kind.
+
+enum InputKindMask : uint8_t {
+  kUserInputs = 1 << static_cast<int>(InputKind::kUserInput),
+  kParameters = 1 << static_cast<int>(InputKind::kParameter),
+  kBuffers = 1 << static_cast<int>(InputKind::kBuffer),
+  kConstants = 1 << static_cast<int>(InputKind::kConstant),
+  kAnyConstant = kParameters | kBuffers | kConstants,
+};
+
+// A graph input of one of the kinds in `mask`, matched further by `p`.
+template <typename P>
+struct InputP : PatternTag {
+  uint8_t mask;
+  absl::string_view label;
+  P p;
+  InputP(uint8_t m, absl::string_view l, P inner) : mask(m), label(l), p(std::move(inner)) {}
+
+  bool Match(Arg a, MatchState& s) const {
+    Value* v = a.value();
+    if (!v || !v->is_input() || !(mask & (1 << static_cast<int>(s.graph().input_kind(v)))))
+      return s.Fail([&] {
+        return absl::StrCat("expected a ", label, ", got ", DescribeArg(s.graph(), a));
+      });
+    return p.Match(a, s);
+  }
+  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const { return p.Build(rw, s); }
+  void Describe(std::string* out) const {
+    absl::StrAppend(out, label == "parameter, buffer or constant" ? "const" : label, " ");
+    p.Describe(out);
+  }
+  int OpCount() const { return 0; }
+  bool RootOps(std::vector<const OpDef*>*) const { return false; }
+};
+
+// ---------------------------------------------------------------------------
+// Ops.
+
+// Whether `a` is parameter `p`'s default (numbers compare by value, so an
+// `alpha=1.0` counts as the default 1).
+inline bool IsDefault(const Param& p, Arg a) {
+  const Literal* l = a.literal();
+  if (!l) return false;
+  if (p.default_value) {
+    if (l == p.default_value) return true;
+    return l->is_number() && p.default_value->is_number() &&
+           l->as_number() == p.default_value->as_number();
+  }
+  return l->is_none() && (p.kind == ParamKind::kOptionalTensor || p.optional);
+}
+
+// Argument `i` of `n`, or its schema default when the node left it out.
+inline Arg ArgOrDefault(const Node* n, int i) {
+  if (i < n->num_args()) return n->arg(i);
+  const OpSchema* s = n->schema();
+  if (!s || i >= static_cast<int>(s->params.size())) return Arg();
+  const Param& p = s->params[i];
+  if (p.default_value) return p.default_value;
+  if (p.kind == ParamKind::kOptionalTensor) return Literal::None();
+  return Arg();
+}
+
+// Checks that the arguments a pattern with `k` children leaves unnamed are
+// at their defaults: `addmm(b, x, w)` must not match an addmm with beta=2.
+inline bool TrailingArgsAreDefault(const Node* n, int k, MatchState& s) {
+  const OpSchema* schema = n->schema();
+  for (int i = k; i < n->num_args(); ++i) {
+    if (!schema || i >= static_cast<int>(schema->params.size()) ||
+        !IsDefault(schema->params[i], n->arg(i)))
+      return s.Fail([&] {
+        return absl::StrCat(OpDisplayName(n->op()), " argument ", i,
+                            schema && i < static_cast<int>(schema->params.size())
+                                ? absl::StrCat(" (", schema->params[i].name, ")")
+                                : std::string(),
+                            " is ", DescribeArg(s.graph(), n->arg(i)),
+                            ", which the pattern leaves at its default");
+      });
+  }
+  return true;
+}
+
+// Whether every argument of `n` but 0 and 1 is at its default, the condition
+// under which a commutative op may swap its operands.
+inline bool CanCommute(const Node* n) {
+  const OpSchema* s = n->schema();
+  if (!s || !s->commutative) return false;
+  for (int i = 2; i < n->num_args(); ++i) {
+    if (!IsDefault(s->params[i], n->arg(i))) return false;
+  }
+  return true;
+}
+
+// Shared by OpP and its run-time twin: matches node `n` against `op` with
+// `k` argument patterns, `match_child(i, arg)` matching child i. Tries
+// operands in order, then (commutative ops) swapped.
+template <typename MatchChild>
+bool MatchOpNode(const OpDef* op, int k, Node* n, MatchState& s, const MatchChild& match_child) {
+  if (n->op() != op)
+    return s.Fail([&] {
+      return absl::StrCat("expected ", OpDisplayName(op), ", got ", OpDisplayName(n->op()));
+    });
+  if (!TrailingArgsAreDefault(n, k, s)) return false;
+  MatchState::Mark mark = s.mark();
+  auto attempt = [&](bool swap) {
+    s.AddMatched(n);
+    for (int i = 0; i < k; ++i) {
+      int src = swap && i < 2 ? 1 - i : i;
+      Arg a = ArgOrDefault(n, src);
+      if (a.is_null())
+        return s.Fail([&] {
+          return absl::StrCat(OpDisplayName(op), " has no argument ", src, " and no default");
+        });
+      s.Enter(src);
+      bool ok = match_child(i, a);
+      s.Leave();
+      if (!ok) return false;
+    }
+    return true;
+  };
+  if (attempt(false)) return true;
+  s.Rollback(mark);
+  if (k >= 2 && CanCommute(n)) {
+    if (attempt(true)) return true;
+    s.Rollback(mark);
+  }
+  return false;
+}
+
+// Matches `a` as result 0 of a node, handing the node to `match_node`.
+template <typename MatchNode>
+bool MatchDefiningNode(Arg a, MatchState& s, absl::string_view what, const MatchNode& match_node) {
+  Value* v = a.value();
+  if (!v || v->is_input() || v->index() != 0)
+    return s.Fail([&] {
+      return absl::StrCat("expected ", what, ", got ", DescribeArg(s.graph(), a));
+    });
+  return match_node(v->def());
+}
+
+// op(children...): a node of `op` whose arguments match the children.
+template <typename... Ps>
+struct OpP : PatternTag {
+  const OpDef* op;
+  std::tuple<Ps...> children;
+  explicit OpP(const OpDef* o, Ps... ps) : op(o), children(std::move(ps)...) {}
+
+  bool MatchNode(Node* n, MatchState& s) const {
+    return MatchOpNode(op, sizeof...(Ps), n, s, [&](int i, Arg a) {
+      return MatchChild(i, a, s, std::index_sequence_for<Ps...>());
+    });
+  }
+  bool Match(Arg a, MatchState& s) const {
+    return MatchDefiningNode(a, s, OpDisplayName(op), [&](Node* n) { return MatchNode(n, s); });
+  }
+  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const {
+    std::vector<Arg> args;
+    absl::Status status;
+    std::apply(
+        [&](const auto&... c) {
+          (
+              [&] {
+                if (!status.ok()) return;
+                auto a = c.Build(rw, s);
+                if (a.ok()) {
+                  args.push_back(*a);
+                } else {
+                  status = a.status();
+                }
+              }(),
+              ...);
+        },
+        children);
+    if (!status.ok()) return status;
+    GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(op, args));
+    return Arg(n->result(0));
+  }
+  void Describe(std::string* out) const {
+    absl::StrAppend(out, OpDisplayName(op), "(");
+    bool first = true;
+    std::apply(
+        [&](const auto&... c) {
+          ((out->append(first ? "" : ", "), first = false, c.Describe(out)), ...);
+        },
+        children);
+    out->append(")");
+  }
+  int OpCount() const {
+    return 1 + std::apply([](const auto&... c) { return (0 + ... + c.OpCount()); }, children);
+  }
+  bool RootOps(std::vector<const OpDef*>* ops) const {
+    ops->push_back(op);
+    return true;
+  }
+
+ private:
+  template <size_t... Is>
+  bool MatchChild(int i, Arg a, MatchState& s, std::index_sequence<Is...>) const {
+    bool ok = false;
+    ((static_cast<int>(Is) == i ? (ok = std::get<Is>(children).Match(a, s), true) : false) ||
+     ...);
+    return ok;
+  }
+};
+
+// The op named by its catalogue short name or qualified name. Aborts on a
+// name that is not a valid op name: factories are called with constants.
+inline const OpDef* OpNamed(absl::string_view name) {
+  auto op = ResolveOp(name);
+  if (!op.ok()) {
+    fprintf(stderr, "graft: %s\n", std::string(op.status().message()).c_str());
+    abort();
+  }
+  return *op;
+}
+
+// op(name, children...): any op by name, e.g. op("aten::gelu.default", x).
+template <typename... Ts>
+auto op(absl::string_view name, Ts&&... children) {
+  return OpP<PatternOf<Ts>...>(OpNamed(name), AsPattern(std::forward<Ts>(children))...);
+}
+template <typename... Ts>
+auto op(const OpDef* def, Ts&&... children) {
+  return OpP<PatternOf<Ts>...>(def, AsPattern(std::forward<Ts>(children))...);
+}
+
+// ---------------------------------------------------------------------------
+// Combinators.
+
+// a | b: tries `a`, then `b`; a failed `a` leaves nothing bound.
+template <typename A, typename B>
+struct AltP : PatternTag {
+  A a;
+  B b;
+  AltP(A x, B y) : a(std::move(x)), b(std::move(y)) {}
+
+  bool Match(Arg arg, MatchState& s) const {
+    MatchState::Mark mark = s.mark();
+    if (a.Match(arg, s)) return true;
+    s.Rollback(mark);
+    if (b.Match(arg, s)) return true;
+    s.Rollback(mark);
+    return false;
+  }
+  void Describe(std::string* out) const {
+    a.Describe(out);
+    out->append(" | ");
+    b.Describe(out);
+  }
+  int OpCount() const { return std::max(a.OpCount(), b.OpCount()); }
+  bool RootOps(std::vector<const OpDef*>* ops) const { return a.RootOps(ops) && b.RootOps(ops); }
+};
+
+template <typename A, typename B,
+          typename = std::enable_if_t<kIsPattern<A> || kIsPattern<B>>>
+auto operator|(A&& a, B&& b) {
+  return AltP<PatternOf<A>, PatternOf<B>>(AsPattern(std::forward<A>(a)),
+                                          AsPattern(std::forward<B>(b)));
+}
+
+// `p` whose matched argument also satisfies `pred(Arg, const MatchState&)`.
+template <typename P, typename Pred>
+struct WhereP : PatternTag {
+  P p;
+  Pred pred;
+  std::string label;
+  WhereP(P inner, Pred f, std::string l) : p(std::move(inner)), pred(std::move(f)), label(std::move(l)) {}
+
+  bool Match(Arg a, MatchState& s) const {
+    MatchState::Mark mark = s.mark();
+    if (!p.Match(a, s)) return false;
+    if (pred(a, static_cast<const MatchState&>(s))) return true;
+    s.Rollback(mark);
+    return s.Fail([&] {
+      return absl::StrCat(DescribeArg(s.graph(), a), " fails '", label, "'");
+    });
+  }
+  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const { return p.Build(rw, s); }
+  void Describe(std::string* out) const {
+    p.Describe(out);
+    absl::StrAppend(out, " where ", label);
+  }
+  int OpCount() const { return p.OpCount(); }
+  bool RootOps(std::vector<const OpDef*>* ops) const { return p.RootOps(ops); }
+};
+
+// where(p, pred, label): a user predicate on what `p` matched.
+template <typename P, typename Pred>
+auto where(P&& p, Pred pred, std::string label = "predicate") {
+  return WhereP<PatternOf<P>, Pred>(AsPattern(std::forward<P>(p)), std::move(pred),
+                                    std::move(label));
+}
+
+// x@p: matches `p`, then binds x to what it matched (or checks that an
+// already bound x is that same argument).
+template <typename P>
+struct BindP : PatternTag {
+  VarP var;
+  P p;
+  BindP(VarP v, P inner) : var(std::move(v)), p(std::move(inner)) {}
+
+  bool Match(Arg a, MatchState& s) const {
+    MatchState::Mark mark = s.mark();
+    if (p.Match(a, s) && var.Match(a, s)) return true;
+    s.Rollback(mark);
+    return false;
+  }
+  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const { return var.Build(rw, s); }
+  void Describe(std::string* out) const {
+    absl::StrAppend(out, var.name, "@(");
+    p.Describe(out);
+    out->append(")");
+  }
+  int OpCount() const { return p.OpCount(); }
+  bool RootOps(std::vector<const OpDef*>* ops) const { return p.RootOps(ops); }
+};
+
+template <typename P>
+auto bind(const Var& x, P&& p) {
+  return BindP<PatternOf<P>>(VarP(x), AsPattern(std::forward<P>(p)));
+}
+
+// ---------------------------------------------------------------------------
+// Type predicates.
+
+inline TensorType TypeOf(Arg a) {
+  Value* v = a.value();
+  return v ? v->type() : TensorType();
+}
+
+template <typename P>
+auto has_rank(P&& p, int rank) {
+  return where(std::forward<P>(p),
+               [rank](Arg a, const MatchState&) {
+                 TensorType t = TypeOf(a);
+                 return t.known() && t.rank() == rank;
+               },
+               absl::StrCat("rank == ", rank));
+}
+
+template <typename P>
+auto has_dtype(P&& p, DType dtype) {
+  return where(std::forward<P>(p),
+               [dtype](Arg a, const MatchState&) {
+                 TensorType t = TypeOf(a);
+                 return t.known() && t.dtype() == dtype;
+               },
+               absl::StrCat("dtype == ", DTypeName(dtype)));
+}
+
+template <typename P>
+auto has_shape(P&& p, std::vector<Dim> shape) {
+  std::string label = absl::StrCat("shape == ", shape::ShapeString(shape));
+  return where(std::forward<P>(p),
+               [shape = std::move(shape)](Arg a, const MatchState&) {
+                 TensorType t = TypeOf(a);
+                 return t.known() && absl::MakeConstSpan(shape) == t.shape();
+               },
+               std::move(label));
+}
+
+// The matched value has exactly one use.
+template <typename P>
+auto one_use(P&& p) {
+  return where(std::forward<P>(p),
+               [](Arg a, const MatchState&) { return a.value() && a.value()->has_one_use(); },
+               "one use");
+}
+
+// ---------------------------------------------------------------------------
+// Inputs by kind.
+
+// A parameter, buffer or lifted constant: ExecuTorch's `is_param_node`.
+template <typename P>
+auto constant(P&& p) {
+  return InputP<PatternOf<P>>(kAnyConstant, "parameter, buffer or constant",
+                              AsPattern(std::forward<P>(p)));
+}
+template <typename P>
+auto param(P&& p) {
+  return InputP<PatternOf<P>>(kParameters, "parameter", AsPattern(std::forward<P>(p)));
+}
+template <typename P>
+auto buffer(P&& p) {
+  return InputP<PatternOf<P>>(kBuffers, "buffer", AsPattern(std::forward<P>(p)));
+}
+template <typename P>
+auto input(P&& p) {
+  return InputP<PatternOf<P>>(kUserInputs, "input", AsPattern(std::forward<P>(p)));
+}
+
+// ---------------------------------------------------------------------------
+// Literals.
+
+inline AnyP any() { return {}; }
+inline const AnyP _;  // NOLINT: reads like the rule language's wildcard
+inline LitP lit(const Literal* l) { return LitP(l); }
+inline LitP i(int64_t v) { return LitP(Literal::Int(v)); }
+inline LitP ints(std::initializer_list<int64_t> v) { return LitP(Literal::Ints(v)); }
+inline LitP ints(absl::Span<const int64_t> v) { return LitP(Literal::Ints(v)); }
+inline LitP f(double v) { return LitP(Literal::Float(v)); }
+inline LitP none() { return LitP(Literal::None()); }
+
+// A right-hand-side literal computed from the match, e.g. a shape taken from
+// a capture: computed([x](const MatchState& s) { ... return Literal::Ints(..); }).
+template <typename F>
+struct ComputedP : PatternTag {
+  F fn;
+  std::string label;
+  absl::StatusOr<Arg> Build(Rewriter&, const MatchState& s) const {
+    absl::StatusOr<const Literal*> l = fn(s);
+    if (!l.ok()) return l.status();
+    return Arg(*l);
+  }
+  bool Match(Arg, MatchState& s) const {
+    return s.Fail([] { return std::string("a computed literal only builds"); });
+  }
+  void Describe(std::string* out) const { out->append(label); }
+  int OpCount() const { return 0; }
+  bool RootOps(std::vector<const OpDef*>*) const { return false; }
+};
+template <typename F>
+auto computed(F fn, std::string label = "<computed>") {
+  return ComputedP<F>{{}, std::move(fn), std::move(label)};
+}
+
+// ---------------------------------------------------------------------------
+// Transposes.
+
+// The 2-D transpose in every spelling the edge dialect and TorchScript use:
+// permute_copy/permute with dims [1, 0] (or [-1, -2]), t_copy/t, and
+// transpose_copy/transpose.int of dims 0 and 1 in any order or sign, each on
+// a rank-2 input. On a right-hand side it builds permute_copy(p, [1, 0]).
+template <typename P>
+struct TransposeP : PatternTag {
+  P p;
+  explicit TransposeP(P inner) : p(std::move(inner)) {}
+
+  static bool IsTranspose2D(const Node* n) {
+    const auto& b = ops::Builtin();
+    Value* in = n->operand(0);
+    if (!in || !in->type().known() || in->type().rank() != 2) return false;
+    auto norm = [](int64_t d) { return d < 0 ? d + 2 : d; };
+    if (n->is(b.permute_copy) || n->is(b.permute)) {
+      const Literal* dims = n->literal(1);
+      return dims && dims->is_ints() && dims->as_ints().size() == 2 &&
+             norm(dims->as_ints()[0]) == 1 && norm(dims->as_ints()[1]) == 0;
+    }
+    if (n->is(b.t_copy) || n->is(b.t)) return true;
+    if (n->is(b.transpose_copy) || n->is(b.transpose)) {
+      const Literal *d0 = n->literal(1), *d1 = n->literal(2);
+      return d0 && d1 && d0->is_int() && d1->is_int() &&
+             norm(d0->as_int()) + norm(d1->as_int()) == 1 &&
+             norm(d0->as_int()) != norm(d1->as_int());
+    }
+    return false;
+  }
+
+  bool Match(Arg a, MatchState& s) const {
+    return MatchDefiningNode(a, s, "a 2-D transpose", [&](Node* n) {
+      if (!IsTranspose2D(n))
+        return s.Fail([&] {
+          return absl::StrCat("expected a 2-D transpose, got ", DescribeArg(s.graph(), a));
+        });
+      MatchState::Mark mark = s.mark();
+      s.AddMatched(n);
+      s.Enter(0);
+      bool ok = p.Match(n->arg(0), s);
+      s.Leave();
+      if (!ok) s.Rollback(mark);
+      return ok;
+    });
+  }
+  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const {
+    GRAFT_ASSIGN_OR_RETURN(Arg in, p.Build(rw, s));
+    Arg args[] = {in, Literal::Ints({1, 0})};
+    GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(ops::Builtin().permute_copy, args));
+    return Arg(n->result(0));
+  }
+  void Describe(std::string* out) const {
+    out->append("transpose(");
+    p.Describe(out);
+    out->append(")");
+  }
+  int OpCount() const { return 1 + p.OpCount(); }
+  bool RootOps(std::vector<const OpDef*>* ops) const {
+    const auto& b = ops::Builtin();
+    ops->insert(ops->end(), {b.permute_copy, b.permute, b.t_copy, b.t, b.transpose_copy,
+                             b.transpose});
+    return true;
+  }
+};
+
+template <typename P>
+auto transpose(P&& p) {
+  return TransposeP<PatternOf<P>>(AsPattern(std::forward<P>(p)));
+}
+
+// ---------------------------------------------------------------------------
+// One factory per catalogue op: m::mm(a, b), m::view_copy(x, _), ...
+
+#define GRAFT_OP_FACTORY(fn, field)                                        \
+  template <typename... Ts>                                                \
+  auto fn(Ts&&... children) {                                              \
+    return OpP<PatternOf<Ts>...>(ops::Builtin().field,                     \
+                                 AsPattern(std::forward<Ts>(children))...); \
+  }
+GRAFT_OP_FACTORY(mm, mm)
+GRAFT_OP_FACTORY(bmm, bmm)
+GRAFT_OP_FACTORY(addmm, addmm)
+GRAFT_OP_FACTORY(linear, linear)
+GRAFT_OP_FACTORY(matmul, matmul)
+GRAFT_OP_FACTORY(permute_copy, permute_copy)
+GRAFT_OP_FACTORY(t_copy, t_copy)
+GRAFT_OP_FACTORY(transpose_copy, transpose_copy)
+GRAFT_OP_FACTORY(view_copy, view_copy)
+GRAFT_OP_FACTORY(expand_copy, expand_copy)
+GRAFT_OP_FACTORY(clone, clone)
+GRAFT_OP_FACTORY(to_copy, to_copy)
+GRAFT_OP_FACTORY(add, add)
+GRAFT_OP_FACTORY(sub, sub)
+GRAFT_OP_FACTORY(mul, mul)
+GRAFT_OP_FACTORY(div, div)
+GRAFT_OP_FACTORY(relu, relu)
+GRAFT_OP_FACTORY(gelu, gelu)
+GRAFT_OP_FACTORY(softmax, softmax)
+GRAFT_OP_FACTORY(native_layer_norm, native_layer_norm)
+GRAFT_OP_FACTORY(embedding, embedding)
+GRAFT_OP_FACTORY(convolution, convolution)
+GRAFT_OP_FACTORY(t, t)
+GRAFT_OP_FACTORY(permute, permute)
+GRAFT_OP_FACTORY(view, view)
+GRAFT_OP_FACTORY(reshape, reshape)
+GRAFT_OP_FACTORY(expand, expand)
+#undef GRAFT_OP_FACTORY
+
+// ---------------------------------------------------------------------------
+// DynP: a pattern whose structure is known only at run time (rule files).
+// It wraps any pattern above behind one virtual call per node visited.
+
+class DynP : public PatternTag {
+ public:
+  DynP() = default;
+  template <typename P, typename = std::enable_if_t<kIsPattern<P> && !std::is_same_v<P, DynP>>>
+  explicit DynP(P p) : impl_(std::make_shared<Impl<P>>(std::move(p))) {}
+
+  bool Match(Arg a, MatchState& s) const { return impl_->Match(a, s); }
+  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const { return impl_->Build(rw, s); }
+  void Describe(std::string* out) const { impl_->Describe(out); }
+  int OpCount() const { return impl_->OpCount(); }
+  bool RootOps(std::vector<const OpDef*>* ops) const { return impl_->RootOps(ops); }
+  bool CanBuild() const { return impl_->CanBuild(); }
+
+ private:
+  struct Base {
+    virtual ~Base() = default;
+    virtual bool Match(Arg, MatchState&) const = 0;
+    virtual absl::StatusOr<Arg> Build(Rewriter&, const MatchState&) const = 0;
+    virtual void Describe(std::string*) const = 0;
+    virtual int OpCount() const = 0;
+    virtual bool RootOps(std::vector<const OpDef*>*) const = 0;
+    virtual bool CanBuild() const = 0;
+  };
+  template <typename P, typename = void>
+  struct Buildable : std::false_type {};
+  template <typename P>
+  struct Buildable<P, std::void_t<decltype(std::declval<const P&>().Build(
+                          std::declval<Rewriter&>(), std::declval<const MatchState&>()))>>
+      : std::true_type {};
+
+  template <typename P>
+  struct Impl final : Base {
+    P p;
+    explicit Impl(P x) : p(std::move(x)) {}
+    bool Match(Arg a, MatchState& s) const override { return p.Match(a, s); }
+    absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const override {
+      if constexpr (Buildable<P>::value) {
+        return p.Build(rw, s);
+      } else {
+        std::string d;
+        p.Describe(&d);
+        return absl::InvalidArgumentError(absl::StrCat("'", d, "' cannot be built"));
+      }
+    }
+    void Describe(std::string* out) const override { p.Describe(out); }
+    int OpCount() const override { return p.OpCount(); }
+    bool RootOps(std::vector<const OpDef*>* ops) const override { return p.RootOps(ops); }
+    bool CanBuild() const override { return Buildable<P>::value; }
+  };
+
+  std::shared_ptr<const Base> impl_;
+};
+
+// An op pattern with children known at run time; same matching code as OpP.
+struct DynOpP : PatternTag {
+  const OpDef* op;
+  std::vector<DynP> children;
+
+  bool MatchNode(Node* n, MatchState& s) const {
+    return MatchOpNode(op, static_cast<int>(children.size()), n, s,
+                       [&](int i, Arg a) { return children[i].Match(a, s); });
+  }
+  bool Match(Arg a, MatchState& s) const {
+    return MatchDefiningNode(a, s, OpDisplayName(op), [&](Node* n) { return MatchNode(n, s); });
+  }
+  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const {
+    std::vector<Arg> args;
+    for (const DynP& c : children) {
+      GRAFT_ASSIGN_OR_RETURN(Arg a, c.Build(rw, s));
+      args.push_back(a);
+    }
+    GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(op, args));
+    return Arg(n->result(0));
+  }
+  void Describe(std::string* out) const {
+    absl::StrAppend(out, OpDisplayName(op), "(");
+    for (size_t i = 0; i < children.size(); ++i) {
+      if (i) out->append(", ");
+      children[i].Describe(out);
+    }
+    out->append(")");
+  }
+  int OpCount() const {
+    int n = 1;
+    for (const DynP& c : children) n += c.OpCount();
+    return n;
+  }
+  bool RootOps(std::vector<const OpDef*>* ops) const {
+    ops->push_back(op);
+    return true;
+  }
+};
+
+}  // namespace match
+}  // namespace graft
+
+#endif  // GRAFT_MATCH_MATCHERS_H_

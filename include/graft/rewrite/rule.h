@@ -1,0 +1,329 @@
+// Rules and rule sets.
+//
+//   namespace m = graft::match;
+//   graft::Var x("x"), W("W");
+//   auto r = graft::rule("mm_transposed_weight_to_linear",
+//                        m::mm(x, m::transpose(m::constant(W))),
+//                        m::linear(x, W));
+//
+// A Rule is a pattern, constraints on its bindings (`Where`), and a
+// replacement: a pattern that can build (declarative) or a C++ callback.
+// Applying a matched rule is one protocol for every rule (Rule::Apply):
+//   1. constraints hold;
+//   2. legality: no node inside the match other than the root has a use
+//      outside it (unless the rule may duplicate), so the rewrite removes
+//      what it matched instead of copying it;
+//   3. the replacement is built just before the root, where every captured
+//      value is already defined, so topological order holds;
+//   4. each replacement value must have exactly the type of the result it
+//      replaces (types come from the catalogue's shape functions); otherwise
+//      the new nodes are rolled back and the rule is refused with the reason;
+//   5. uses are replaced and the matched nodes that became dead are erased.
+#ifndef GRAFT_REWRITE_RULE_H_
+#define GRAFT_REWRITE_RULE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "graft/ir/graph.h"
+#include "graft/ir/verifier.h"
+#include "graft/match/matchers.h"
+#include "graft/match/state.h"
+#include "graft/rewrite/rewriter.h"
+
+namespace graft {
+
+class Rule {
+ public:
+  struct Constraint {
+    std::string label;
+    std::function<bool(const MatchState&)> holds;
+  };
+
+  virtual ~Rule() = default;
+
+  const std::string& name() const { return name_; }
+  int benefit() const { return benefit_; }
+  Rule& SetBenefit(int b) {
+    benefit_ = b;
+    return *this;
+  }
+  // Adds a constraint on the bindings, shown as `label` in explanations.
+  Rule& Where(std::function<bool(const MatchState&)> holds, std::string label = "constraint") {
+    constraints_.push_back({std::move(label), std::move(holds)});
+    return *this;
+  }
+  // Allows matched interior nodes to keep uses outside the match (they are
+  // then kept, and the rewrite duplicates their work).
+  Rule& AllowDuplication(bool allow = true) {
+    may_duplicate_ = allow;
+    return *this;
+  }
+  // Where the rule was written (rule files: "linear.rules:12:1").
+  const std::string& origin() const { return origin_; }
+  Rule& SetOrigin(std::string origin) {
+    origin_ = std::move(origin);
+    return *this;
+  }
+
+  // The ops the pattern's root can be; empty with any_root() for "any op".
+  const std::vector<const OpDef*>& root_ops() const { return root_ops_; }
+  bool any_root() const { return any_root_; }
+
+  // Matches the pattern at `root`, leaving bindings and covered nodes in `s`.
+  virtual bool Match(Node* root, MatchState& s) const = 0;
+  // "mm(x, transpose(const W)) -> linear(x, W)".
+  virtual std::string Describe() const = 0;
+
+  // The first constraint that fails, or nullptr.
+  const Constraint* FailedConstraint(const MatchState& s) const {
+    for (const Constraint& c : constraints_) {
+      if (!c.holds(s)) return &c;
+    }
+    return nullptr;
+  }
+
+  // Steps 1-5 above on a successful match. Returns OK when applied, or
+  // FailedPrecondition with the reason the rule was refused at this site.
+  absl::Status Apply(Rewriter& rw, Node* root, const MatchState& s) const {
+    if (const Constraint* c = FailedConstraint(s))
+      return absl::FailedPreconditionError(absl::StrCat("constraint '", c->label, "' fails"));
+    if (!may_duplicate_) GRAFT_RETURN_IF_ERROR(CheckNoOutsideUses(rw.graph(), s));
+    rw.SetInsertionPoint(root);
+    rw.SetLoc(root->loc());
+    rw.Begin();
+    absl::StatusOr<std::vector<Value*>> repl = BuildReplacement(rw, root, s);
+    if (!repl.ok()) {
+      rw.Rollback();
+      return absl::FailedPreconditionError(repl.status().message());
+    }
+    if (absl::Status st = CheckTypes(root, *repl); !st.ok()) {
+      rw.Rollback();
+      return st;
+    }
+    Graph& g = rw.graph();
+    for (int i = 0; i < root->num_results(); ++i) {
+      Value* to = (*repl)[i];
+      if (g.name(to).empty()) g.set_name(to, g.name(root->result(i)));
+      rw.ReplaceAllUsesWith(root->result(i), to);
+    }
+    // Erase what died; repeat because a node shared inside the match dies
+    // only once all its matched users are gone.
+    for (bool progress = true; progress;) {
+      progress = false;
+      for (Node* n : s.matched()) progress |= rw.EraseIfDead(n);
+    }
+    return absl::OkStatus();
+  }
+
+ protected:
+  Rule(std::string name, int default_benefit) : name_(std::move(name)), benefit_(default_benefit) {}
+  void SetRoots(bool restricted, std::vector<const OpDef*> ops) {
+    any_root_ = !restricted;
+    root_ops_ = restricted ? std::move(ops) : std::vector<const OpDef*>();
+  }
+  // The values replacing `root`'s results, in order.
+  virtual absl::StatusOr<std::vector<Value*>> BuildReplacement(Rewriter& rw, Node* root,
+                                                               const MatchState& s) const = 0;
+
+  // A declarative replacement's value; for a multi-result root, all
+  // results of the node it built.
+  static absl::StatusOr<std::vector<Value*>> ResultsFor(Node* root, Arg built) {
+    Value* v = built.value();
+    if (!v) return absl::InvalidArgumentError("the replacement is a literal, not a value");
+    if (root->num_results() == 1) return std::vector<Value*>{v};
+    Node* n = v->def();
+    if (!n || n->num_results() != root->num_results())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the replacement must produce ", root->num_results(), " results like ",
+          root->op()->name()));
+    std::vector<Value*> out;
+    for (int i = 0; i < n->num_results(); ++i) out.push_back(n->result(i));
+    return out;
+  }
+
+ private:
+  static absl::Status CheckNoOutsideUses(const Graph& g, const MatchState& s) {
+    absl::Span<Node* const> matched = s.matched();
+    for (size_t k = 1; k < matched.size(); ++k) {
+      Node* n = matched[k];
+      for (int r = 0; r < n->num_results(); ++r) {
+        for (const Use& u : n->result(r)->uses()) {
+          bool inside = false;
+          for (Node* m : matched) inside |= u.user == m;
+          if (!inside)
+            return absl::FailedPreconditionError(absl::StrCat(
+                "%", g.name(n->result(r)), " (", n->op()->name(), ") inside the match is also used ",
+                u.user ? absl::StrCat("by ", NodeLabel(g, u.user)) : std::string("as a graph output")));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+  static absl::Status CheckTypes(Node* root, const std::vector<Value*>& repl) {
+    if (static_cast<int>(repl.size()) != root->num_results())
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the replacement has ", repl.size(), " results, ", root->op()->name(), " has ",
+          root->num_results()));
+    for (size_t i = 0; i < repl.size(); ++i) {
+      TensorType want = root->result(static_cast<int>(i))->type(), got = repl[i]->type();
+      if (want != got)
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the replacement computes ", got.ToString(), " where ", root->op()->name(),
+            " produced ", want.ToString()));
+    }
+    return absl::OkStatus();
+  }
+
+  std::string name_;
+  int benefit_;
+  std::vector<Constraint> constraints_;
+  bool may_duplicate_ = false;
+  std::string origin_;
+  bool any_root_ = true;
+  std::vector<const OpDef*> root_ops_;
+};
+
+// A rule whose replacement is a buildable pattern.
+template <typename P, typename R>
+class PatternRule final : public Rule {
+ public:
+  PatternRule(std::string name, P pattern, R replacement)
+      : Rule(std::move(name), pattern.OpCount()),
+        pattern_(std::move(pattern)),
+        replacement_(std::move(replacement)) {
+    std::vector<const OpDef*> ops;
+    bool restricted = pattern_.RootOps(&ops);
+    SetRoots(restricted, std::move(ops));
+  }
+  bool Match(Node* root, MatchState& s) const override {
+    if (root->num_results() == 0) return false;
+    return pattern_.Match(Arg(root->result(0)), s);
+  }
+  std::string Describe() const override {
+    std::string out;
+    pattern_.Describe(&out);
+    out.append(" -> ");
+    replacement_.Describe(&out);
+    return out;
+  }
+
+ protected:
+  absl::StatusOr<std::vector<Value*>> BuildReplacement(Rewriter& rw, Node* root,
+                                                       const MatchState& s) const override {
+    GRAFT_ASSIGN_OR_RETURN(Arg built, replacement_.Build(rw, s));
+    return ResultsFor(root, built);
+  }
+
+ private:
+  P pattern_;
+  R replacement_;
+};
+
+// A rule whose replacement is C++: `fn(Rewriter&, Node* root, const
+// MatchState&)` returning absl::StatusOr<Value*> (single-result roots) or
+// absl::StatusOr<std::vector<Value*>>. An error refuses the rule here.
+template <typename P, typename F>
+class CallbackRule final : public Rule {
+ public:
+  CallbackRule(std::string name, P pattern, F fn)
+      : Rule(std::move(name), pattern.OpCount()), pattern_(std::move(pattern)), fn_(std::move(fn)) {
+    std::vector<const OpDef*> ops;
+    bool restricted = pattern_.RootOps(&ops);
+    SetRoots(restricted, std::move(ops));
+  }
+  bool Match(Node* root, MatchState& s) const override {
+    if (root->num_results() == 0) return false;
+    return pattern_.Match(Arg(root->result(0)), s);
+  }
+  std::string Describe() const override {
+    std::string out;
+    pattern_.Describe(&out);
+    out.append(" -> <C++>");
+    return out;
+  }
+
+ protected:
+  absl::StatusOr<std::vector<Value*>> BuildReplacement(Rewriter& rw, Node* root,
+                                                       const MatchState& s) const override {
+    auto r = fn_(rw, root, s);
+    if (!r.ok()) return r.status();
+    if constexpr (std::is_same_v<std::decay_t<decltype(*r)>, Value*>) {
+      return std::vector<Value*>{*r};
+    } else {
+      return std::vector<Value*>(std::move(*r));
+    }
+  }
+
+ private:
+  P pattern_;
+  F fn_;
+};
+
+// rule(name, pattern, replacement): a declarative rule when `replacement`
+// is a pattern (or Var), a callback rule when it is callable.
+template <typename P, typename R>
+std::unique_ptr<Rule> rule(std::string name, P&& pattern, R&& replacement) {
+  auto p = match::AsPattern(std::forward<P>(pattern));
+  using D = std::decay_t<R>;
+  if constexpr (match::kIsPattern<D> || std::is_same_v<D, Var>) {
+    auto r = match::AsPattern(std::forward<R>(replacement));
+    return std::make_unique<PatternRule<decltype(p), decltype(r)>>(std::move(name), std::move(p),
+                                                                    std::move(r));
+  } else {
+    return std::make_unique<CallbackRule<decltype(p), D>>(std::move(name), std::move(p),
+                                                          std::forward<R>(replacement));
+  }
+}
+
+// An ordered set of uniquely named rules. Order breaks ties in benefit.
+class RuleSet {
+ public:
+  RuleSet() = default;
+  RuleSet(RuleSet&&) = default;
+  RuleSet& operator=(RuleSet&&) = default;
+
+  absl::Status Add(std::unique_ptr<Rule> r) {
+    if (Find(r->name()))
+      return absl::AlreadyExistsError(absl::StrCat("a rule named '", r->name(), "' already exists",
+                                                   Find(r->name())->origin().empty()
+                                                       ? std::string()
+                                                       : absl::StrCat(" (", Find(r->name())->origin(), ")")));
+    rules_.push_back(std::move(r));
+    return absl::OkStatus();
+  }
+  // Moves every rule of `other` in; fails without change on a duplicate name.
+  absl::Status Merge(RuleSet other) {
+    for (const auto& r : other.rules_) {
+      if (Find(r->name()))
+        return absl::AlreadyExistsError(absl::StrCat("a rule named '", r->name(), "' is defined twice"));
+    }
+    for (auto& r : other.rules_) rules_.push_back(std::move(r));
+    return absl::OkStatus();
+  }
+  const Rule* Find(absl::string_view name) const {
+    for (const auto& r : rules_) {
+      if (r->name() == name) return r.get();
+    }
+    return nullptr;
+  }
+  size_t size() const { return rules_.size(); }
+  const Rule& operator[](size_t i) const { return *rules_[i]; }
+  auto begin() const { return rules_.begin(); }
+  auto end() const { return rules_.end(); }
+
+ private:
+  std::vector<std::unique_ptr<Rule>> rules_;
+};
+
+}  // namespace graft
+
+#endif  // GRAFT_REWRITE_RULE_H_
