@@ -2,7 +2,8 @@
 // matches (a fixpoint) or a cap is hit. Lessons from MLIR's greedy driver:
 //   - rules are indexed by root op, so a node tries only rules that can
 //     match it (higher benefit first, ties in rule-set order);
-//   - the worklist is seeded in topological order; after a rewrite the new
+//   - the worklist is seeded in topological order and popped from the back
+//     (users before operands); after a rewrite the new
 //     nodes, the users of the replacement and the operands of erased nodes
 //     are re-queued; trivially dead nodes are erased as they are met;
 //   - a sweep that applied anything is followed by a fresh sweep (caught by
@@ -117,9 +118,12 @@ class Worklist final : public RewriteListener {
     for (Node* n : stack_) n->scratch() &= ~kQueued;
     stack_.clear();
   }
-  // Seeds every node so that Pop() returns them in topological order.
+  // Seeds every node in topological order. Pop() takes from the back, so
+  // users are visited before their operands (as in MLIR's driver): a large
+  // pattern rooted at a later node gets its chance before a smaller one
+  // rooted inside it.
   void Seed(const Graph& g) {
-    for (Node* n = g.last_node(); n; n = n->prev()) Push(n);
+    for (Node* n = g.first_node(); n; n = n->next()) Push(n);
   }
 
   void NodeCreated(Node* n) override { Push(n); }

@@ -29,11 +29,11 @@ namespace printer_internal {
 // Names that survive a round trip: [A-Za-z0-9_.] only, unique in the graph.
 class Namer {
  public:
-  explicit Namer(const Graph& g) : g_(g) {}
+  Namer(const Graph& g, bool number_nodes) : g_(g), number_nodes_(number_nodes) {}
   const std::string& operator()(const Value* v) {
     auto it = names_.find(v);
     if (it != names_.end()) return it->second;
-    std::string base(g_.name(v));
+    std::string base = number_nodes_ && !v->is_input() ? std::string() : std::string(g_.name(v));
     for (char& c : base) {
       if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) c = '_';
     }
@@ -46,6 +46,7 @@ class Namer {
 
  private:
   const Graph& g_;
+  bool number_nodes_;
   absl::flat_hash_map<const Value*, std::string> names_;
   absl::flat_hash_set<std::string> used_;
   int next_ = 0;
@@ -75,8 +76,15 @@ void PrintNode(const Graph& g, const Node* n, Namer& namer, std::string* out) {
   if (n->loc()) absl::StrAppend(out, " loc(", Literal::String(g.loc(n->loc()))->ToString(), ")");
 }
 
-inline std::string Print(const Graph& g) {
-  printer_internal::Namer namer(g);
+struct PrintOptions {
+  // Name node results %0, %1, ... in order instead of by their names, so
+  // graphs that differ only in value names print the same (tests compare
+  // graphs this way). Inputs keep their names: they are the interface.
+  bool number_nodes = false;
+};
+
+inline std::string Print(const Graph& g, PrintOptions options = {}) {
+  printer_internal::Namer namer(g, options.number_nodes);
   std::string out = absl::StrCat("graph @", g.name().empty() ? "main" : g.name(), "(");
   for (size_t i = 0; i < g.inputs().size(); ++i) {
     const Value* in = g.inputs()[i];

@@ -1,0 +1,492 @@
+// Compiles parsed rule files into Rules built from the same matchers as the
+// C++ DSL (graft/match/matchers.h), composed at run time through DynP:
+// an op call becomes DynOpP, `a | b` AltP, `const W` InputP over VarP,
+// `transpose(p)` TransposeP, a literal LitP, `_` AnyP.
+//
+// Everything that can be wrong is found here, at load time, with
+// file:line:column: unknown ops and aliases, wrong arity, a literal where a
+// tensor goes (or the reverse), variables unbound on the right-hand side or
+// in a constraint, variables whose kinds conflict (`const W` and `input W`)
+// or that stand for a tensor in one place and a literal in another, alias
+// recursion, duplicate rule or alias names, and replacements that cannot be
+// built (alternatives, wildcards).
+#ifndef GRAFT_RULES_COMPILER_H_
+#define GRAFT_RULES_COMPILER_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "graft/match/matchers.h"
+#include "graft/ops/catalogue.h"
+#include "graft/ops/infer.h"
+#include "graft/rewrite/rule.h"
+#include "graft/rules/ast.h"
+
+namespace graft {
+namespace rules {
+
+namespace compiler_internal {
+
+inline absl::Status ErrorAt(const SourcePos& pos, absl::string_view msg) {
+  return absl::InvalidArgumentError(absl::StrCat(pos.ToString(), ": ", msg));
+}
+
+inline uint8_t MaskOf(absl::string_view prefix) {
+  if (prefix == "const") return match::kAnyConstant;
+  if (prefix == "param") return match::kParameters;
+  if (prefix == "buffer") return match::kBuffers;
+  if (prefix == "input") return match::kUserInputs;
+  return 0xff;
+}
+
+// What an argument position holds.
+enum class Slot { kUnknown, kTensor, kLiteral };
+
+struct VarInfo {
+  Var var;
+  uint8_t mask = 0xff;
+  SourcePos first;
+  Slot slot = Slot::kUnknown;
+  SourcePos slot_pos;
+};
+
+class RuleCompiler {
+ public:
+  RuleCompiler(const std::map<std::string, const AliasDef*>& aliases) : aliases_(aliases) {}
+
+  absl::StatusOr<std::unique_ptr<Rule>> Compile(const RuleDef& def) {
+    GRAFT_ASSIGN_OR_RETURN(PatPtr lhs, Expand(def.lhs, {}, {}));
+    GRAFT_ASSIGN_OR_RETURN(PatPtr rhs, Expand(def.rhs, {}, {}));
+    if (lhs->kind != PatNode::kCall && lhs->kind != PatNode::kAlt)
+      return ErrorAt(def.lhs->pos, "a rule's pattern must be rooted at an op, e.g. mm(x, y)");
+    GRAFT_RETURN_IF_ERROR(CollectVars(*lhs, Slot::kTensor, /*lhs=*/true));
+    GRAFT_ASSIGN_OR_RETURN(std::set<std::string> bound, Bound(*lhs));
+    GRAFT_RETURN_IF_ERROR(CheckRhs(*rhs, bound));
+    GRAFT_RETURN_IF_ERROR(CollectVars(*rhs, Slot::kTensor, /*lhs=*/false));
+    GRAFT_ASSIGN_OR_RETURN(match::DynP pattern, Build(*lhs));
+    GRAFT_ASSIGN_OR_RETURN(match::DynP replacement, Build(*rhs));
+    std::unique_ptr<Rule> rule = graft::rule(def.name, std::move(pattern), std::move(replacement));
+    rule->SetOrigin(def.pos.ToString());
+    if (def.benefit >= 0) rule->SetBenefit(def.benefit);
+    if (def.allow_duplicate) rule->AllowDuplication();
+    for (const Constraint& c : def.constraints) {
+      GRAFT_ASSIGN_OR_RETURN(auto pred, CompileConstraint(c, bound));
+      rule->Where(std::move(pred), c.text);
+    }
+    return rule;
+  }
+
+ private:
+  using Env = std::map<std::string, PatPtr>;
+
+  // Substitutes aliases (and alias parameters) until only ops, the builtin
+  // transpose, variables, literals and alternatives remain.
+  absl::StatusOr<PatPtr> Expand(const PatPtr& n, const Env& env, std::vector<std::string> stack) {
+    if (n->kind == PatNode::kVar && n->kind_prefix.empty()) {
+      auto it = env.find(n->name);
+      if (it != env.end()) return it->second;
+      return n;
+    }
+    if (n->kind == PatNode::kVar) {
+      auto it = env.find(n->name);
+      if (it != env.end()) {
+        if (it->second->kind != PatNode::kVar)
+          return ErrorAt(n->pos, absl::StrCat("'", n->kind_prefix, " ", n->name,
+                                              "' needs a variable, but the alias was given a pattern"));
+        auto copy = std::make_shared<PatNode>(*it->second);
+        copy->kind_prefix = n->kind_prefix;
+        return PatPtr(copy);
+      }
+      return n;
+    }
+    if (n->kind != PatNode::kCall && n->kind != PatNode::kAlt) return n;
+    auto out = std::make_shared<PatNode>(*n);
+    out->children.clear();
+    for (const PatPtr& c : n->children) {
+      GRAFT_ASSIGN_OR_RETURN(PatPtr e, Expand(c, env, stack));
+      out->children.push_back(std::move(e));
+    }
+    if (n->kind != PatNode::kCall) return PatPtr(out);
+    auto alias = aliases_.find(n->name);
+    if (alias == aliases_.end()) return PatPtr(out);
+    const AliasDef& a = *alias->second;
+    for (const std::string& s : stack) {
+      if (s == a.name)
+        return ErrorAt(n->pos, absl::StrCat("alias recursion: ", absl::StrJoin(stack, " -> "),
+                                            " -> ", a.name));
+    }
+    if (out->children.size() != a.params.size())
+      return ErrorAt(n->pos, absl::StrCat("alias '", a.name, "' takes ", a.params.size(),
+                                          " argument(s), got ", out->children.size()));
+    Env inner;
+    for (size_t i = 0; i < a.params.size(); ++i) inner[a.params[i]] = out->children[i];
+    stack.push_back(a.name);
+    return Expand(a.body, inner, stack);
+  }
+
+  // Records every variable with its kind prefix and slot, checking conflicts.
+  absl::Status CollectVars(const PatNode& n, Slot slot, bool lhs) {
+    switch (n.kind) {
+      case PatNode::kVar: {
+        auto [it, fresh] = vars_.try_emplace(n.name, VarInfo{Var(n.name), 0xff, n.pos});
+        VarInfo& v = it->second;
+        if (!n.kind_prefix.empty()) {
+          if (!lhs)
+            return ErrorAt(n.pos, absl::StrCat("'", n.kind_prefix,
+                                               "' belongs on the pattern side, not in the replacement"));
+          uint8_t m = v.mask & MaskOf(n.kind_prefix);
+          if (m == 0)
+            return ErrorAt(n.pos, absl::StrCat("variable ", n.name, " is bound with conflicting kinds ('",
+                                               n.kind_prefix, "' here; see ", v.first.ToString(), ")"));
+          v.mask = m;
+          if (slot == Slot::kLiteral)
+            return ErrorAt(n.pos, absl::StrCat("'", n.kind_prefix, " ", n.name,
+                                               "' stands in a literal argument position"));
+        }
+        if (slot != Slot::kUnknown) {
+          if (v.slot != Slot::kUnknown && v.slot != slot)
+            return ErrorAt(n.pos, absl::StrCat("variable ", n.name, " is used as a ",
+                                               slot == Slot::kTensor ? "tensor" : "literal",
+                                               " here but as a ",
+                                               v.slot == Slot::kTensor ? "tensor" : "literal",
+                                               " at ", v.slot_pos.ToString()));
+          v.slot = slot;
+          v.slot_pos = n.pos;
+        }
+        return absl::OkStatus();
+      }
+      case PatNode::kWildcard:
+        return absl::OkStatus();
+      case PatNode::kLiteral:
+        if (slot == Slot::kTensor)
+          return ErrorAt(n.pos, absl::StrCat("literal ", n.literal->ToString(),
+                                             " stands where a tensor is expected"));
+        return absl::OkStatus();
+      case PatNode::kAlt:
+        for (const PatPtr& c : n.children) GRAFT_RETURN_IF_ERROR(CollectVars(*c, slot, lhs));
+        return absl::OkStatus();
+      case PatNode::kCall: {
+        if (slot == Slot::kLiteral)
+          return ErrorAt(n.pos, absl::StrCat(n.name, "(...) stands where a literal is expected"));
+        if (n.name == "transpose") {
+          if (n.children.size() != 1)
+            return ErrorAt(n.pos, absl::StrCat("transpose takes 1 argument, got ", n.children.size()));
+          return CollectVars(*n.children[0], Slot::kTensor, lhs);
+        }
+        auto op = ResolveOp(n.name);
+        if (!op.ok()) return ErrorAt(n.pos, op.status().message());
+        const OpSchema* schema = (*op)->schema();
+        if (schema) {
+          int k = static_cast<int>(n.children.size());
+          int max = static_cast<int>(schema->params.size());
+          // A pattern may leave trailing defaults out; a replacement too.
+          if (k > max || k < schema->num_required())
+            return ErrorAt(n.pos, absl::StrCat("wrong arity: ", n.name, " takes ",
+                                               schema->num_required() == max
+                                                   ? absl::StrCat(max)
+                                                   : absl::StrCat(schema->num_required(), " to ", max),
+                                               " argument(s), got ", k));
+        }
+        for (size_t i = 0; i < n.children.size(); ++i) {
+          const PatNode& c = *n.children[i];
+          Slot child_slot = Slot::kUnknown;
+          if (schema) {
+            const Param& p = schema->params[i];
+            child_slot = IsTensorParam(p.kind) ? Slot::kTensor : Slot::kLiteral;
+            if (c.kind == PatNode::kLiteral && !ArgFits(p, c.literal))
+              return ErrorAt(c.pos, absl::StrCat((*op)->name(), " argument ", i, " (", p.name,
+                                                 ") expects ", ParamKindName(p.kind), ", got ",
+                                                 c.literal->ToString()));
+            if (c.kind == PatNode::kLiteral && p.kind == ParamKind::kOptionalTensor)
+              child_slot = Slot::kUnknown;  // `None` for an absent bias
+          }
+          GRAFT_RETURN_IF_ERROR(CollectVars(c, child_slot, lhs));
+        }
+        return absl::OkStatus();
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Variables certainly bound after matching `n` (alternatives bind only
+  // what all branches bind).
+  absl::StatusOr<std::set<std::string>> Bound(const PatNode& n) {
+    std::set<std::string> out;
+    if (n.kind == PatNode::kVar) out.insert(n.name);
+    if (n.kind == PatNode::kCall) {
+      for (const PatPtr& c : n.children) {
+        GRAFT_ASSIGN_OR_RETURN(auto b, Bound(*c));
+        out.insert(b.begin(), b.end());
+      }
+    }
+    if (n.kind == PatNode::kAlt) {
+      bool first = true;
+      for (const PatPtr& c : n.children) {
+        GRAFT_ASSIGN_OR_RETURN(auto b, Bound(*c));
+        if (first) {
+          out = b;
+          first = false;
+        } else {
+          std::set<std::string> both;
+          for (const auto& v : out)
+            if (b.count(v)) both.insert(v);
+          out = both;
+        }
+      }
+    }
+    return out;
+  }
+
+  absl::Status CheckRhs(const PatNode& n, const std::set<std::string>& bound) {
+    switch (n.kind) {
+      case PatNode::kVar:
+        if (!bound.count(n.name))
+          return ErrorAt(n.pos, vars_.count(n.name)
+                                    ? absl::StrCat("variable ", n.name,
+                                                   " is bound only in some alternatives of the pattern")
+                                    : absl::StrCat("variable ", n.name,
+                                                   " on the right-hand side is not bound by the pattern"));
+        return absl::OkStatus();
+      case PatNode::kWildcard:
+        return ErrorAt(n.pos, "'_' cannot be built: a replacement needs a value or a literal");
+      case PatNode::kAlt:
+        return ErrorAt(n.pos, "alternatives ('|') cannot be built: a replacement is one expression");
+      case PatNode::kLiteral:
+        return absl::OkStatus();
+      case PatNode::kCall:
+        for (const PatPtr& c : n.children) GRAFT_RETURN_IF_ERROR(CheckRhs(*c, bound));
+        return absl::OkStatus();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<match::DynP> Build(const PatNode& n) {
+    switch (n.kind) {
+      case PatNode::kWildcard:
+        return match::DynP(match::AnyP());
+      case PatNode::kLiteral:
+        return match::DynP(match::LitP(n.literal));
+      case PatNode::kVar: {
+        const VarInfo& v = vars_.at(n.name);
+        match::VarP var(v.var);
+        if (n.kind_prefix.empty()) return match::DynP(var);
+        uint8_t mask = MaskOf(n.kind_prefix);
+        absl::string_view label = n.kind_prefix == "const" ? "parameter, buffer or constant"
+                                  : n.kind_prefix == "param" ? "parameter"
+                                  : n.kind_prefix == "buffer" ? "buffer"
+                                                              : "input";
+        return match::DynP(match::InputP<match::VarP>(mask, label, var));
+      }
+      case PatNode::kAlt: {
+        GRAFT_ASSIGN_OR_RETURN(match::DynP acc, Build(*n.children[0]));
+        for (size_t i = 1; i < n.children.size(); ++i) {
+          GRAFT_ASSIGN_OR_RETURN(match::DynP next, Build(*n.children[i]));
+          acc = match::DynP(match::AltP<match::DynP, match::DynP>(std::move(acc), std::move(next)));
+        }
+        return acc;
+      }
+      case PatNode::kCall: {
+        if (n.name == "transpose" && !aliases_.count("transpose")) {
+          GRAFT_ASSIGN_OR_RETURN(match::DynP inner, Build(*n.children[0]));
+          return match::DynP(match::TransposeP<match::DynP>(std::move(inner)));
+        }
+        match::DynOpP op;
+        GRAFT_ASSIGN_OR_RETURN(op.op, ResolveOp(n.name));
+        for (const PatPtr& c : n.children) {
+          GRAFT_ASSIGN_OR_RETURN(match::DynP child, Build(*c));
+          op.children.push_back(std::move(child));
+        }
+        return match::DynP(std::move(op));
+      }
+    }
+    return absl::InternalError("unreachable");
+  }
+
+  // ---- Constraints.
+
+  // A where-clause value: an integer, a dim (possibly symbolic), a dtype or
+  // a shape; nullopt members mean "not this kind".
+  struct Val {
+    std::optional<int64_t> num;
+    std::optional<Dim> dim;
+    std::optional<DType> dtype;
+    std::optional<std::vector<Dim>> shape;
+    bool unknown = false;  // e.g. arithmetic on a symbolic dim
+  };
+  using Eval = std::function<Val(const MatchState&)>;
+
+  absl::StatusOr<Eval> CompileExpr(const Expr& e, const std::set<std::string>& bound) {
+    switch (e.kind) {
+      case Expr::kInt: {
+        int64_t v = e.value;
+        return Eval([v](const MatchState&) { return Val{v}; });
+      }
+      case Expr::kLiteral: {
+        const Literal* l = e.literal;
+        if (l->is_dtype())
+          return Eval([d = l->as_dtype()](const MatchState&) {
+            Val out;
+            out.dtype = d;
+            return out;
+          });
+        if (l->is_ints())
+          return Eval([l](const MatchState&) {
+            Val out;
+            out.shape = std::vector<Dim>(l->as_ints().begin(), l->as_ints().end());
+            return out;
+          });
+        return ErrorAt(e.pos, absl::StrCat("literal ", l->ToString(), " cannot appear in a constraint"));
+      }
+      case Expr::kFunc: {
+        auto it = vars_.find(e.var);
+        if (it == vars_.end() || !bound.count(e.var))
+          return ErrorAt(e.pos, absl::StrCat("variable ", e.var, " in the constraint is not bound by the pattern"));
+        if (it->second.slot == Slot::kLiteral)
+          return ErrorAt(e.pos, absl::StrCat(e.func, "(", e.var, ") needs a tensor, but ", e.var,
+                                             " is a literal"));
+        Var var = it->second.var;
+        std::string f = e.func;
+        int64_t index = e.index;
+        return Eval([var, f, index](const MatchState& s) {
+          Val out;
+          TensorType t = s.type(var);
+          if (!t.known()) {
+            out.unknown = true;
+            return out;
+          }
+          if (f == "rank") {
+            out.num = t.rank();
+          } else if (f == "dtype") {
+            out.dtype = t.dtype();
+          } else if (f == "shape") {
+            out.shape = std::vector<Dim>(t.shape().begin(), t.shape().end());
+          } else if (f == "numel") {
+            if (auto n = t.numel()) out.num = *n; else out.unknown = true;
+          } else {  // dim
+            int64_t i = index < 0 ? index + t.rank() : index;
+            if (i < 0 || i >= t.rank()) {
+              out.unknown = true;
+            } else if (t.dim(static_cast<int>(i)).is_static()) {
+              out.num = t.dim(static_cast<int>(i)).size();
+            } else {
+              out.dim = t.dim(static_cast<int>(i));
+            }
+          }
+          return out;
+        });
+      }
+      case Expr::kBinary: {
+        GRAFT_ASSIGN_OR_RETURN(Eval l, CompileExpr(*e.lhs, bound));
+        GRAFT_ASSIGN_OR_RETURN(Eval r, CompileExpr(*e.rhs, bound));
+        char op = e.op;
+        return Eval([l, r, op](const MatchState& s) {
+          Val a = l(s), b = r(s), out;
+          if (!a.num || !b.num || (op == '/' && *b.num == 0)) {
+            out.unknown = true;
+            return out;
+          }
+          out.num = op == '+' ? *a.num + *b.num
+                    : op == '-' ? *a.num - *b.num
+                    : op == '*' ? *a.num * *b.num
+                                : *a.num / *b.num;
+          return out;
+        });
+      }
+    }
+    return absl::InternalError("unreachable");
+  }
+
+  absl::StatusOr<std::function<bool(const MatchState&)>> CompileConstraint(
+      const Constraint& c, const std::set<std::string>& bound) {
+    if (c.cmp == "one_use") {
+      auto it = vars_.find(c.var);
+      if (it == vars_.end() || !bound.count(c.var))
+        return ErrorAt(c.pos, absl::StrCat("variable ", c.var, " in the constraint is not bound by the pattern"));
+      Var var = it->second.var;
+      return std::function<bool(const MatchState&)>(
+          [var](const MatchState& s) { return s.value(var) && s.value(var)->has_one_use(); });
+    }
+    GRAFT_ASSIGN_OR_RETURN(Eval l, CompileExpr(*c.lhs, bound));
+    GRAFT_ASSIGN_OR_RETURN(Eval r, CompileExpr(*c.rhs, bound));
+    std::string cmp = c.cmp;
+    bool ordering = cmp != "==" && cmp != "!=";
+    bool is_dtype = c.lhs->func == "dtype" || c.rhs->func == "dtype" ||
+                    (c.lhs->literal && c.lhs->literal->is_dtype()) ||
+                    (c.rhs->literal && c.rhs->literal->is_dtype());
+    bool is_shape = c.lhs->func == "shape" || c.rhs->func == "shape";
+    if ((is_dtype || is_shape) && ordering)
+      return ErrorAt(c.pos, absl::StrCat("dtypes and shapes compare only with == and !=, not ", cmp));
+    return std::function<bool(const MatchState&)>([l, r, cmp](const MatchState& s) {
+      Val a = l(s), b = r(s);
+      if (a.unknown || b.unknown) return false;  // cannot prove it: do not rewrite
+      std::optional<bool> eq;
+      if (a.dtype && b.dtype) eq = *a.dtype == *b.dtype;
+      if (a.shape && b.shape) eq = *a.shape == *b.shape;
+      if (a.dim || b.dim) {
+        // Symbolic dims are equal only to themselves; order is unknown.
+        if (cmp != "==" && cmp != "!=") return false;
+        Dim da = a.dim ? *a.dim : Dim(a.num.value_or(-1));
+        Dim db = b.dim ? *b.dim : Dim(b.num.value_or(-1));
+        eq = da == db;
+      }
+      if (eq) return cmp == "==" ? *eq : cmp == "!=" ? !*eq : false;
+      if (!a.num || !b.num) return false;  // mismatched kinds
+      int64_t x = *a.num, y = *b.num;
+      if (cmp == "==") return x == y;
+      if (cmp == "!=") return x != y;
+      if (cmp == "<") return x < y;
+      if (cmp == "<=") return x <= y;
+      if (cmp == ">") return x > y;
+      return x >= y;
+    });
+  }
+
+  const std::map<std::string, const AliasDef*>& aliases_;
+  std::map<std::string, VarInfo> vars_;
+};
+
+}  // namespace compiler_internal
+
+// Compiles parsed rule files (in order) into one RuleSet. Aliases are
+// shared across the files; names must be unique. All or nothing.
+inline absl::StatusOr<RuleSet> Compile(const std::vector<const RuleFile*>& files) {
+  std::map<std::string, const AliasDef*> aliases;
+  for (const RuleFile* f : files) {
+    for (const AliasDef& a : f->aliases) {
+      auto [it, fresh] = aliases.emplace(a.name, &a);
+      if (!fresh)
+        return compiler_internal::ErrorAt(a.pos, absl::StrCat("alias '", a.name, "' is already defined at ",
+                                                              it->second->pos.ToString()));
+      if (ResolveOp(a.name).ok() && a.name != "transpose")
+        return compiler_internal::ErrorAt(
+            a.pos, absl::StrCat("alias '", a.name, "' would hide the catalogue op of that name"));
+    }
+  }
+  RuleSet set;
+  std::map<std::string, SourcePos> seen;
+  for (const RuleFile* f : files) {
+    for (const RuleDef& def : f->rules) {
+      auto [it, fresh] = seen.emplace(def.name, def.pos);
+      if (!fresh)
+        return compiler_internal::ErrorAt(def.pos, absl::StrCat("rule '", def.name,
+                                                                "' is already defined at ",
+                                                                it->second.ToString()));
+      GRAFT_ASSIGN_OR_RETURN(auto rule, compiler_internal::RuleCompiler(aliases).Compile(def));
+      GRAFT_RETURN_IF_ERROR(set.Add(std::move(rule)));
+    }
+  }
+  return set;
+}
+
+}  // namespace rules
+}  // namespace graft
+
+#endif  // GRAFT_RULES_COMPILER_H_
