@@ -34,12 +34,12 @@ using PatPtr = std::shared_ptr<PatNode>;
 
 // An integer-, dim-, dtype- or shape-valued expression in a `where` clause.
 struct Expr {
-  enum Kind { kInt, kFunc, kBinary, kLiteral };
+  enum Kind { kInt, kFunc, kBinary, kLiteral, kVar };
   Kind kind = kInt;
   SourcePos pos;
   int64_t value = 0;             // kInt
   std::string func;              // kFunc: rank, dim, numel, dtype, shape
-  std::string var;               // kFunc: its variable
+  std::string var;               // kFunc: its variable; kVar: a literal-bound variable
   int64_t index = 0;             // kFunc dim: the dim index
   char op = 0;                   // kBinary: + - * /
   std::unique_ptr<Expr> lhs, rhs;
@@ -55,6 +55,8 @@ inline std::string ToString(const Expr& e) {
     case Expr::kFunc:
       return e.func == "dim" ? absl::StrCat("dim(", e.var, ", ", e.index, ")")
                              : absl::StrCat(e.func, "(", e.var, ")");
+    case Expr::kVar:
+      return e.var;
     case Expr::kBinary:
       return absl::StrCat("(", ToString(*e.lhs), " ", std::string(1, e.op), " ",
                           ToString(*e.rhs), ")");

@@ -345,6 +345,28 @@ class RuleCompiler {
           });
         return ErrorAt(e.pos, absl::StrCat("literal ", l->ToString(), " cannot appear in a constraint"));
       }
+      case Expr::kVar: {
+        // A variable bound to a literal argument: its int or int list.
+        auto it = vars_.find(e.var);
+        if (it == vars_.end() || !bound.count(e.var))
+          return ErrorAt(e.pos, absl::StrCat("variable ", e.var, " in the constraint is not bound by the pattern"));
+        if (it->second.slot != Slot::kLiteral)
+          return ErrorAt(e.pos, absl::StrCat(e.var, " stands for a tensor; use rank(", e.var, "), dim(",
+                                             e.var, ", i), shape(", e.var, ") or dtype(", e.var, ")"));
+        Var var = it->second.var;
+        return Eval([var](const MatchState& s) {
+          Val out;
+          const Literal* l = s.literal(var);
+          if (l && l->is_int()) {
+            out.num = l->as_int();
+          } else if (l && l->is_ints()) {
+            out.shape = std::vector<Dim>(l->as_ints().begin(), l->as_ints().end());
+          } else {
+            out.unknown = true;
+          }
+          return out;
+        });
+      }
       case Expr::kFunc: {
         auto it = vars_.find(e.var);
         if (it == vars_.end() || !bound.count(e.var))
@@ -421,7 +443,9 @@ class RuleCompiler {
     bool is_dtype = c.lhs->func == "dtype" || c.rhs->func == "dtype" ||
                     (c.lhs->literal && c.lhs->literal->is_dtype()) ||
                     (c.rhs->literal && c.rhs->literal->is_dtype());
-    bool is_shape = c.lhs->func == "shape" || c.rhs->func == "shape";
+    bool is_shape = c.lhs->func == "shape" || c.rhs->func == "shape" ||
+                    (c.lhs->literal && c.lhs->literal->is_ints()) ||
+                    (c.rhs->literal && c.rhs->literal->is_ints());
     if ((is_dtype || is_shape) && ordering)
       return ErrorAt(c.pos, absl::StrCat("dtypes and shapes compare only with == and !=, not ", cmp));
     return std::function<bool(const MatchState&)>([l, r, cmp](const MatchState& s) {

@@ -271,7 +271,12 @@ class RuleParser {
       GRAFT_RETURN_IF_ERROR(in_.Expect(")"));
       return e;
     }
-    return in_.Expected("rank(x), dim(x, i), numel(x), dtype(x), shape(x), an integer, a dtype or [list]");
+    if (t.kind == Token::kIdent && t.text.find_first_of(":.") == absl::string_view::npos) {
+      e->kind = Expr::kVar;
+      e->var = std::string(in_.Take().text);
+      return e;
+    }
+    return in_.Expected("rank(x), dim(x, i), numel(x), dtype(x), shape(x), a variable, an integer, a dtype or [list]");
   }
 
   TokenCursor in_;
