@@ -1,0 +1,65 @@
+// Graph file formats for graft-opt. A format reads bytes into a
+// GraphDocument (the graph plus whatever the format must keep to write the
+// program back, such as the rest of an ExecuTorch program) and writes a
+// document back to bytes. The text form is built in; the interop formats
+// (exir JSON, TorchScript) register themselves in main.cc.
+#ifndef GRAFT_TOOLS_GRAFT_OPT_FORMATS_H_
+#define GRAFT_TOOLS_GRAFT_OPT_FORMATS_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "graft/ir/graph.h"
+#include "graft/ir/parser.h"
+#include "graft/ir/printer.h"
+
+namespace graft {
+namespace opt {
+
+class GraphDocument {
+ public:
+  virtual ~GraphDocument() = default;
+  virtual Graph& graph() = 0;
+};
+
+struct Format {
+  std::string name;                     // --from / --to value
+  std::vector<std::string> extensions;  // ".graft"; matched at the end of a path
+  std::string description;              // for --help
+  // Reads `bytes` (from `path`, for error messages).
+  std::function<absl::StatusOr<std::unique_ptr<GraphDocument>>(const std::string& bytes,
+                                                               const std::string& path)>
+      read;
+  // Writes `doc` (which may come from another format) to bytes.
+  std::function<absl::StatusOr<std::string>(GraphDocument& doc)> write;
+};
+
+// The text form (graft/ir/printer.h).
+class TextDocument : public GraphDocument {
+ public:
+  explicit TextDocument(std::unique_ptr<Graph> g) : g_(std::move(g)) {}
+  Graph& graph() override { return *g_; }
+
+ private:
+  std::unique_ptr<Graph> g_;
+};
+
+inline Format TextFormat() {
+  return {"text",
+          {".graft", ".txt"},
+          "graft's text form (graft/ir/printer.h)",
+          [](const std::string& bytes, const std::string& path)
+              -> absl::StatusOr<std::unique_ptr<GraphDocument>> {
+            GRAFT_ASSIGN_OR_RETURN(auto g, ParseGraph(bytes, path));
+            return std::unique_ptr<GraphDocument>(new TextDocument(std::move(g)));
+          },
+          [](GraphDocument& doc) -> absl::StatusOr<std::string> { return Print(doc.graph()); }};
+}
+
+}  // namespace opt
+}  // namespace graft
+
+#endif  // GRAFT_TOOLS_GRAFT_OPT_FORMATS_H_

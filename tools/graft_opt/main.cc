@@ -1,0 +1,13 @@
+// graft-opt's entry point: the formats it knows and the built-in catalogue.
+#include "tools/graft_opt/graft_opt.h"
+
+namespace {
+constexpr graft::opt::EmbeddedFile kCatalogue[] = {
+#include "patterns/catalogue.inc"
+};
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<graft::opt::Format> formats = {graft::opt::TextFormat()};
+  return graft::opt::Main(argc, argv, formats, kCatalogue);
+}
