@@ -179,6 +179,9 @@ class Driver {
     MatchState state(g);
     int64_t cap = options_.max_rewrites >= 0 ? options_.max_rewrites
                                              : 8 * static_cast<int64_t>(g.num_nodes()) + 1000;
+    // Per rule: constraint -> refusals it caused.
+    std::vector<std::vector<std::pair<const Rule::Constraint*, int64_t>>> constraint_refusals(
+        rules_.size());
     absl::flat_hash_set<int> fired;  // rules that applied in this sweep
     bool changed = true;
     bool capped = false;
@@ -201,23 +204,29 @@ class Driver {
           auto start = options_.timing ? std::chrono::steady_clock::now()
                                        : std::chrono::steady_clock::time_point();
           state.Reset();
-          bool matched = r.Match(n, state);
-          absl::Status applied = absl::CancelledError();
-          if (matched) {
+          // The common outcomes, no match and a failed constraint, build no
+          // Status and no string: a constraint refusal is counted by
+          // constraint and spelled once, after the run.
+          bool applied = false;
+          if (r.Match(n, state)) {
             ++st.matched;
-            applied = r.Apply(rw, n, state);
-            if (applied.ok()) {
+            if (const Rule::Constraint* c = r.FailedConstraint(state)) {
+              ++st.refused;
+              CountConstraintRefusal(constraint_refusals[ri], c);
+            } else if (absl::Status s = r.Apply(rw, n, state, /*constraints_checked=*/true);
+                       s.ok()) {
+              applied = true;
               ++st.applied;
             } else {
               ++st.refused;
-              ++st.refusals[applied.message()];
+              ++st.refusals[s.message()];
             }
           }
           if (options_.timing)
             st.nanos += std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::steady_clock::now() - start)
                             .count();
-          if (!applied.ok()) continue;
+          if (!applied) continue;
           changed = true;
           ++result.rewrites;
           fired.insert(ri);
@@ -240,11 +249,26 @@ class Driver {
       for (int ri : fired) result.still_firing.push_back(rules_[ri].name());
       std::sort(result.still_firing.begin(), result.still_firing.end());
     }
+    for (size_t ri = 0; ri < rules_.size(); ++ri) {
+      for (const auto& [c, k] : constraint_refusals[ri])
+        stats[ri].refusals[absl::StrCat("constraint '", c->label, "' fails")] += k;
+    }
     for (int ri : active_) result.stats.emplace_back(rules_[ri].name(), std::move(stats[ri]));
     return result;
   }
 
  private:
+  static void CountConstraintRefusal(
+      std::vector<std::pair<const Rule::Constraint*, int64_t>>& counts, const Rule::Constraint* c) {
+    for (auto& [seen, k] : counts) {
+      if (seen == c) {
+        ++k;
+        return;
+      }
+    }
+    counts.emplace_back(c, 1);
+  }
+
   // Rules whose root can be `op`, best first; built on first sight of op.
   const std::vector<int>& Candidates(const OpDef* op) {
     uint32_t id = op->id();

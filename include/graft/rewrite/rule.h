@@ -93,8 +93,10 @@ class Rule {
 
   // Steps 1-5 above on a successful match. Returns OK when applied, or
   // FailedPrecondition with the reason the rule was refused at this site.
-  absl::Status Apply(Rewriter& rw, Node* root, const MatchState& s) const {
-    if (const Constraint* c = FailedConstraint(s))
+  // `constraints_checked`: the caller has found FailedConstraint(s) null.
+  absl::Status Apply(Rewriter& rw, Node* root, const MatchState& s,
+                     bool constraints_checked = false) const {
+    if (const Constraint* c = constraints_checked ? nullptr : FailedConstraint(s))
       return absl::FailedPreconditionError(absl::StrCat("constraint '", c->label, "' fails"));
     if (!may_duplicate_) GRAFT_RETURN_IF_ERROR(CheckNoOutsideUses(rw.graph(), s));
     rw.SetInsertionPoint(root);
