@@ -1,0 +1,163 @@
+// The rule-file language: what it accepts, and the load-time errors it
+// gives (each with file:line:column).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "graft/driver/driver.h"
+#include "graft/ir/parser.h"
+#include "graft/ir/printer.h"
+#include "graft/rules/loader.h"
+
+namespace graft {
+namespace {
+
+// The error loading `text` gives, or "" when it loads.
+std::string LoadError(const std::string& text) {
+  absl::StatusOr<RuleSet> rules = rules::ParseRules(text, "t.rules");
+  return rules.ok() ? "" : std::string(rules.status().message());
+}
+
+TEST(RuleFileTest, ParsesRulesAliasesConstraintsAndBenefits) {
+  absl::StatusOr<RuleSet> rules = rules::ParseRules(R"(
+# a comment
+alias tr(a) = permute_copy(a, [1, 0]) | t_copy(a)
+
+rule first:
+  mm(x, tr(const W)) -> linear(x, W)
+
+rule second:
+  addmm(b, x, transpose(param W)) -> linear(x, W, b)
+  where rank(b) == 1, dim(b, 0) == dim(W, 0) and dtype(x) == f32
+  benefit 7
+)",
+                                                    "t.rules");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  ASSERT_EQ(rules->size(), 2u);
+  EXPECT_EQ((*rules)[0].Describe(),
+            "mm(x, permute_copy(const W, [1, 0]) | t_copy(const W)) -> linear(x, W)");
+  EXPECT_EQ((*rules)[0].benefit(), 2);  // mm + one op of either alternative
+  EXPECT_EQ((*rules)[0].origin(), "t.rules:5:1");
+  EXPECT_EQ((*rules)[1].benefit(), 7);
+  EXPECT_EQ((*rules)[1].Describe(),
+            "addmm(b, x, transpose(parameter W)) -> linear(x, W, b)");
+}
+
+TEST(RuleFileTest, LoadTimeErrorsNameTheirLocation) {
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, y) => x\n"),
+            "t.rules:2:12: expected '->' between the pattern and its replacement, got '='");
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, y) x\n"),
+            "t.rules:2:12: expected '->' between the pattern and its replacement, got 'x'");
+  EXPECT_EQ(LoadError("rule r:\n  mmm(x, y) -> x\n"),
+            "t.rules:2:3: unknown op 'mmm' (not in the catalogue; write a qualified name such as "
+            "'aten::mmm.default' for an op outside it)");
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, y, z) -> x\n"),
+            "t.rules:2:3: wrong arity: mm takes 2 argument(s), got 3");
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, y) -> linear(x, z)\n"),
+            "t.rules:2:25: variable z on the right-hand side is not bound by the pattern");
+  EXPECT_EQ(LoadError("rule r:\n  mm(const x, input x) -> x\n"),
+            "t.rules:2:15: variable x is bound with conflicting kinds ('input' here; see t.rules:2:6)");
+  EXPECT_EQ(LoadError("alias a(x) = b(x)\nalias b(x) = a(x)\nrule r:\n  mm(a(x), y) -> y\n"),
+            "t.rules:2:14: alias recursion: a -> b -> a");
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, y) -> x\nrule r:\n  mm(x, y) -> y\n"),
+            "t.rules:3:1: rule 'r' is already defined at t.rules:1:1");
+  EXPECT_EQ(LoadError("rule r:\n  permute_copy(x, 0) -> x\n"),
+            "t.rules:2:19: aten::permute_copy.default argument 1 (dims) expects int[], got 0");
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, [1, 0]) -> x\n"),
+            "t.rules:2:9: aten::mm.default argument 1 (mat2) expects Tensor, got [1, 0]");
+  EXPECT_EQ(LoadError("rule r:\n  relu([1, 0]) -> relu([1, 0])\n"),
+            "t.rules:2:8: aten::relu.default argument 0 (self) expects Tensor, got [1, 0]");
+  EXPECT_EQ(LoadError("rule r:\n  view_copy(x, s) -> view_copy(s, x)\n"),
+            "t.rules:2:32: variable s is used as a tensor here but as a literal at t.rules:2:16");
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, y) -> mm(x, y) | mm(y, x)\n"),
+            "t.rules:2:15: alternatives ('|') cannot be built: a replacement is one expression");
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, y) -> mm(x, _)\n"),
+            "t.rules:2:21: '_' cannot be built: a replacement needs a value or a literal");
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) | gelu(y) -> x\n"),
+            "t.rules:2:24: variable x is bound only in some alternatives of the pattern");
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, y) -> x\n  where rank(z) == 2\n"),
+            "t.rules:3:9: variable z in the constraint is not bound by the pattern");
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, y) -> x\n  where dtype(x) < f32\n"),
+            "t.rules:3:9: dtypes and shapes compare only with == and !=, not <");
+  EXPECT_EQ(LoadError("rule r:\n  x -> x\n"),
+            "t.rules:2:3: a rule's pattern must be rooted at an op, e.g. mm(x, y)");
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, y) -> linear(const x, y)\n"),
+            "t.rules:2:22: 'const' belongs on the pattern side, not in the replacement");
+  EXPECT_EQ(LoadError("rule r:\n  mm(x, \"unterminated) -> x\n"),
+            "t.rules:2:9: unterminated string");
+  EXPECT_EQ(LoadError("alias mm(a) = relu(a)\n"),
+            "t.rules:1:1: alias 'mm' would hide the catalogue op of that name");
+  EXPECT_EQ(LoadError("rules r:\n"), "t.rules:1:1: expected 'rule', 'alias' or 'include', got 'rules'");
+}
+
+TEST(RuleFileTest, AFileWithAnErrorLoadsNothing) {
+  // The first rule is fine, the second is not: no rule set at all.
+  absl::StatusOr<RuleSet> rules =
+      rules::ParseRules("rule ok:\n  mm(x, y) -> x\nrule bad:\n  mm(x) -> x\n", "t.rules");
+  EXPECT_FALSE(rules.ok());
+}
+
+TEST(RuleFileTest, QualifiedOpNamesAndOpaqueOps) {
+  absl::StatusOr<RuleSet> rules = rules::ParseRules(R"(
+rule drop_custom:
+  aten::relu.default(my_ns::identity.default(x)) -> aten::relu.default(x)
+)",
+                                                    "t.rules");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  auto g = ParseGraph(R"(graph @g(%x: f32[3]) {
+  %i = my_ns::identity.default(%x) : f32[3]
+  %y = aten::relu.default(%i)
+  return %y
+})");
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto result = ApplyRules(**g, *rules);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->rewrites, 1);
+  // Matched nodes are consumed by the rewrite, opaque ones too.
+  EXPECT_EQ(Print(**g, {true}),
+            "graph @g(\n    %x: f32[3]) {\n  %0 = aten::relu.default(%x) : f32[3]\n  return %0\n}\n");
+}
+
+TEST(RuleFileTest, ConstraintsDecideWhetherARuleApplies) {
+  absl::StatusOr<RuleSet> rules = rules::ParseRules(R"(
+rule wide_relu_only:
+  relu(x) -> gelu(x)
+  where dim(x, -1) * 2 >= 16, numel(x) != 7, shape(x) != [8, 8]
+)",
+                                                    "t.rules");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  auto run = [&](const std::string& shape) {
+    auto g = ParseGraph("graph @g(%x: f32" + shape + ") {\n  %y = aten::relu.default(%x)\n  return %y\n}");
+    EXPECT_TRUE(g.ok()) << g.status();
+    return ApplyRules(**g, *rules)->rewrites;
+  };
+  EXPECT_EQ(run("[2, 8]"), 1);
+  EXPECT_EQ(run("[2, 7]"), 0);   // 14 < 16
+  EXPECT_EQ(run("[8, 8]"), 0);   // excluded shape
+  EXPECT_EQ(run("[1, s0]"), 0);  // symbolic: cannot prove, so no rewrite
+}
+
+TEST(RuleFileTest, IncludesResolveRelativeToTheIncludingFile) {
+  std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "includes";
+  std::filesystem::create_directories(dir / "sub");
+  std::ofstream(dir / "main.rules") << "include \"sub/t.rules\"\nrule r:\n  mm(x, tr(y)) -> x\n";
+  std::ofstream(dir / "sub" / "t.rules") << "alias tr(a) = t_copy(a)\n";
+  absl::StatusOr<RuleSet> rules = rules::LoadRules({(dir / "main.rules").string()});
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(rules->size(), 1u);
+
+  std::ofstream(dir / "a.rules") << "include \"b.rules\"\n";
+  std::ofstream(dir / "b.rules") << "include \"a.rules\"\n";
+  absl::StatusOr<RuleSet> cycle = rules::LoadRules({(dir / "a.rules").string()});
+  ASSERT_FALSE(cycle.ok());
+  EXPECT_NE(cycle.status().message().find("include cycle"), absl::string_view::npos) << cycle.status();
+
+  absl::StatusOr<RuleSet> missing = rules::LoadRules({(dir / "nope.rules").string()});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("cannot open file"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace graft
