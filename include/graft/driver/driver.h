@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
@@ -123,6 +125,7 @@ class Worklist final : public RewriteListener {
   // pattern rooted at a later node gets its chance before a smaller one
   // rooted inside it.
   void Seed(const Graph& g) {
+    stack_.reserve(g.num_nodes());
     for (Node* n = g.first_node(); n; n = n->next()) Push(n);
   }
 
@@ -272,6 +275,11 @@ class Driver {
   // Rules whose root can be `op`, best first; built on first sight of op.
   const std::vector<int>& Candidates(const OpDef* op) {
     uint32_t id = op->id();
+    if (ABSL_PREDICT_TRUE(id < built_.size() && built_[id])) return by_op_[id];
+    return BuildCandidates(op);
+  }
+  ABSL_ATTRIBUTE_NOINLINE const std::vector<int>& BuildCandidates(const OpDef* op) {
+    uint32_t id = op->id();
     if (id >= by_op_.size()) {
       by_op_.resize(id + 1);
       built_.resize(id + 1);
@@ -297,7 +305,7 @@ class Driver {
   std::vector<int> active_;
   std::vector<int> generic_;
   std::vector<std::vector<int>> by_op_;
-  std::vector<bool> built_;
+  std::vector<char> built_;  // not vector<bool>: read once per visit
 };
 
 // Applies `rules` to `g` to a fixpoint.

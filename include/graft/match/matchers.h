@@ -234,7 +234,7 @@ bool MatchOpNode(const OpDef* op, int k, Node* n, MatchState& s, const MatchChil
     return s.Fail([&] {
       return absl::StrCat("expected ", OpDisplayName(op), ", got ", OpDisplayName(n->op()));
     });
-  if (!TrailingArgsAreDefault(n, k, s)) return false;
+  if (n->num_args() > k && !TrailingArgsAreDefault(n, k, s)) return false;
   MatchState::Mark mark = s.mark();
   auto attempt = [&](bool swap) {
     s.AddMatched(n);
@@ -261,13 +261,19 @@ bool MatchOpNode(const OpDef* op, int k, Node* n, MatchState& s, const MatchChil
   return false;
 }
 
+// What a matcher expected, for explanations: text, or an op, named only
+// when a failure is explained (not on every attempt).
+inline absl::string_view ExpectedText(absl::string_view what) { return what; }
+inline std::string ExpectedText(const OpDef* op) { return OpDisplayName(op); }
+
 // Matches `a` as result 0 of a node, handing the node to `match_node`.
-template <typename MatchNode>
-bool MatchDefiningNode(Arg a, MatchState& s, absl::string_view what, const MatchNode& match_node) {
+// `what` is text or an OpDef*.
+template <typename What, typename MatchNode>
+bool MatchDefiningNode(Arg a, MatchState& s, const What& what, const MatchNode& match_node) {
   Value* v = a.value();
   if (!v || v->is_input() || v->index() != 0)
     return s.Fail([&] {
-      return absl::StrCat("expected ", what, ", got ", DescribeArg(s.graph(), a));
+      return absl::StrCat("expected ", ExpectedText(what), ", got ", DescribeArg(s.graph(), a));
     });
   return match_node(v->def());
 }
@@ -285,7 +291,7 @@ struct OpP : PatternTag {
     });
   }
   bool Match(Arg a, MatchState& s) const {
-    return MatchDefiningNode(a, s, OpDisplayName(op), [&](Node* n) { return MatchNode(n, s); });
+    return MatchDefiningNode(a, s, op, [&](Node* n) { return MatchNode(n, s); });
   }
   absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const {
     std::vector<Arg> args;
@@ -735,7 +741,7 @@ struct DynOpP : PatternTag {
                        [&](int i, Arg a) { return children[i].Match(a, s); });
   }
   bool Match(Arg a, MatchState& s) const {
-    return MatchDefiningNode(a, s, OpDisplayName(op), [&](Node* n) { return MatchNode(n, s); });
+    return MatchDefiningNode(a, s, op, [&](Node* n) { return MatchNode(n, s); });
   }
   absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const {
     std::vector<Arg> args;

@@ -5,7 +5,7 @@
 // branch and Rollback()s to it when the branch fails, so a failed
 // alternative or commuted attempt leaves nothing bound. (XLA matches twice,
 // once without capturing; a rollback stack gives the same guarantee with one
-// pass.) Bindings live in a small inline vector: patterns bind a handful of
+// pass.) Bindings live in a small vector: patterns bind a handful of
 // variables, so a linear lookup beats any map.
 #ifndef GRAFT_MATCH_STATE_H_
 #define GRAFT_MATCH_STATE_H_
@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -52,7 +54,11 @@ struct Explanation {
 
 class MatchState {
  public:
-  explicit MatchState(const Graph& g) : graph_(&g) {}
+  explicit MatchState(const Graph& g) : graph_(&g) {
+    // One allocation per state, not per attempt; pushes then stay inline.
+    bindings_.reserve(8);
+    matched_.reserve(8);
+  }
 
   const Graph& graph() const { return *graph_; }
 
@@ -108,7 +114,16 @@ class MatchState {
   // explaining. Returns false so matchers can `return s.Fail(...)`.
   template <typename MsgFn>
   bool Fail(MsgFn&& msg) {
-    if (explain_ && static_cast<int>(path_.size()) > explain_->depth) {
+    if (ABSL_PREDICT_FALSE(explain_ != nullptr)) Explain(msg);
+    return false;
+  }
+
+ private:
+  // Out of line and cold, so matchers' failure paths stay a test and a
+  // return when not explaining.
+  template <typename MsgFn>
+  ABSL_ATTRIBUTE_NOINLINE void Explain(MsgFn& msg) {
+    if (static_cast<int>(path_.size()) > explain_->depth) {
       explain_->depth = static_cast<int>(path_.size());
       explain_->where.clear();
       for (size_t i = path_.size(); i-- > 0;)
@@ -117,13 +132,13 @@ class MatchState {
       if (explain_->where.empty()) explain_->where = "root";
       explain_->message = msg();
     }
-    return false;
   }
 
- private:
   const Graph* graph_;
-  absl::InlinedVector<std::pair<uint32_t, Arg>, 8> bindings_;
-  absl::InlinedVector<Node*, 8> matched_;
+  // std::vector reserved up front: its push_back inlines to a compare and a
+  // store, where InlinedVector's does not (the matcher's hottest path).
+  std::vector<std::pair<uint32_t, Arg>> bindings_;
+  std::vector<Node*> matched_;
   Explanation* explain_ = nullptr;
   std::vector<int> path_;
 };
