@@ -335,8 +335,10 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
     std::cerr << "graft-opt: warning: the rules did not converge (still firing: "
               << absl::StrJoin(result->still_firing, ", ") << "); writing the graph as it is\n";
   if (!explain.empty()) {
-    std::cerr << "// ---- explain " << explain << " (applied "
-              << result->StatsFor(explain)->applied << " time(s))\n";
+    const RuleStats* st = result->StatsFor(explain);
+    std::cerr << "// ---- explain " << explain << " ("
+              << (st ? absl::StrCat("applied ", st->applied, " time(s)") : std::string("not run"))
+              << ")\n";
     std::vector<ExplainLine> lines = Explain(g, *rules.Find(explain));
     if (lines.empty()) std::cerr << "no node in the result has an op the rule's pattern starts with\n";
     for (const ExplainLine& l : lines)

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# graft-opt as a user runs it: rewriting, flags, errors and exit codes, and
+# the guarantee that a failed run leaves no output file behind.
+set -uo pipefail
+opt=tools/graft_opt/graft-opt
+fixture=tests/fixtures/whisper_logits.graft
+tmp=${TEST_TMPDIR:-$(mktemp -d)}
+fails=0
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
+}
+
+# The whisper logits become one linear of the same type, and stats say so.
+out=$("$opt" "$fixture" --stats 2>"$tmp/stats")
+check "rewrites the fixture to linear" grep -q 'aten::linear.default(%x, %p_token_embedding_weight) : f32\[1, 128, 51864\]' <<<"$out"
+check "no mm left" bash -c "! grep -q 'aten::mm' <<<'$out'"
+check "stats name the rule" grep -qE '^view_mm_view_to_linear +1 +1 +1 +0' "$tmp/stats"
+check "stats report convergence" grep -q '^converged after' "$tmp/stats"
+
+# -o writes a file that parses back and verifies (--check).
+"$opt" "$fixture" -o "$tmp/out.graft"
+check "-o writes the result" grep -q 'aten::linear.default' "$tmp/out.graft"
+check "--check accepts the result" "$opt" "$tmp/out.graft" --check
+
+# --only / --disable select rules; unknown names are usage errors.
+out=$("$opt" "$fixture" --disable view_mm_view_to_linear)
+check "--disable falls back to the 2-D rule" grep -q 'aten::linear.default(%view, %p_token_embedding_weight)' <<<"$out"
+out=$("$opt" "$fixture" --only identity_view)
+check "--only leaves the mm" grep -q 'aten::mm.default' <<<"$out"
+"$opt" "$fixture" --only no_such_rule >/dev/null 2>"$tmp/err"; rc=$?
+check "unknown rule: exit 2" test $rc -eq 2
+check "unknown rule: message" grep -q "no rule named 'no_such_rule'" "$tmp/err"
+
+# --explain says where the pattern failed.
+"$opt" "$fixture" --only mm_transposed_weight_to_linear --explain view_mm_view_to_linear >/dev/null 2>"$tmp/explain"
+check "--explain names the failure" grep -q '%logits = aten::view_copy.default: operand 0: expected mm, got linear' "$tmp/explain"
+
+# --dot marks rewritten nodes.
+"$opt" "$fixture" --dot "$tmp/g.dot" >/dev/null
+check "--dot highlights new nodes" grep -q 'aten::linear.default.*fillcolor=orange' "$tmp/g.dot"
+
+# Bad input: clear message with location, exit 1, no output file.
+printf 'graph @g(%%x: f32[2, 3]) {\n  %%y = aten::mm.default(%%x, %%x)\n  return %%y\n}\n' >"$tmp/bad.graft"
+"$opt" "$tmp/bad.graft" -o "$tmp/bad_out.graft" 2>"$tmp/err"; rc=$?
+check "malformed graph: exit 1" test $rc -eq 1
+check "malformed graph: located message" grep -q 'bad.graft:2:8: mm: operand shapes f32\[2, 3\] and f32\[2, 3\] do not chain' "$tmp/err"
+check "malformed graph: no output file" test ! -e "$tmp/bad_out.graft"
+check "no temporary file left" bash -c "! ls -A '$tmp' | grep -q '^\.bad_out'"
+
+printf 'rule r:\n  mm(x, y) -> nope(x)\n' >"$tmp/bad.rules"
+"$opt" "$fixture" --rules "$tmp/bad.rules" -o "$tmp/never.graft" 2>"$tmp/err"; rc=$?
+check "malformed rules: exit 1" test $rc -eq 1
+check "malformed rules: located message" grep -q "bad.rules:2:15: unknown op 'nope'" "$tmp/err"
+check "malformed rules: no output file" test ! -e "$tmp/never.graft"
+
+"$opt" "$tmp/missing.graft" 2>"$tmp/err"; rc=$?
+check "missing input: exit 1" test $rc -eq 1
+check "missing input: message" grep -q 'missing.graft: cannot open file' "$tmp/err"
+"$opt" --frobnicate "$fixture" 2>"$tmp/err"; rc=$?
+check "unknown flag: exit 2" test $rc -eq 2
+"$opt" --help >"$tmp/help"
+check "--help documents every flag" bash -c "for f in --rules --only --disable --stats --explain --verify-each --dot --check --from --to; do grep -q -- \"\$f\" '$tmp/help' || exit 1; done"
+
+# A user's own rule file, from standard input.
+printf 'rule relu_to_gelu:\n  relu(x) -> gelu(x)\n' >"$tmp/mine.rules"
+out=$(printf 'graph @g(%%x: f32[4]) {\n  %%y = aten::relu.default(%%x)\n  return %%y\n}\n' | "$opt" - --rules "$tmp/mine.rules")
+check "stdin + custom rules" grep -q 'aten::gelu.default(%x) : f32\[4\]' <<<"$out"
+
+total=$(grep -c '^check "' "$0")
+echo "$((total - fails)) passed, $fails failed"
+exit $((fails > 0))
