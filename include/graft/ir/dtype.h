@@ -67,40 +67,49 @@ inline constexpr DTypeInfo kDTypes[] = {
     {DType::kUInt64, "u64", "uint64", 8, 1},
 };
 
-constexpr const DTypeInfo* Find(DType d) {
-  for (const DTypeInfo& info : kDTypes) {
-    if (info.dtype == d) return &info;
+// The table index of `d`, or -1. An index rather than a pointer: GCC's
+// -fsanitize=null instruments a pointer's null check, which then is no
+// longer a constant expression, and these functions are used as constants.
+constexpr int Find(DType d) {
+  for (int i = 0; i < static_cast<int>(sizeof(kDTypes) / sizeof(kDTypes[0])); ++i) {
+    if (kDTypes[i].dtype == d) return i;
   }
-  return nullptr;
+  return -1;
 }
 }  // namespace dtype_internal
 
 // The short name (`f32`), or "?" for a value outside the table.
 constexpr absl::string_view DTypeName(DType d) {
-  const auto* info = dtype_internal::Find(d);
-  return info ? info->short_name : "?";
+  int i = dtype_internal::Find(d);
+  return i >= 0 ? dtype_internal::kDTypes[i].short_name : "?";
 }
 
 // torch's name (`float32`), as in `torch.float32`.
 constexpr absl::string_view DTypeTorchName(DType d) {
-  const auto* info = dtype_internal::Find(d);
-  return info ? info->torch_name : "?";
+  int i = dtype_internal::Find(d);
+  return i >= 0 ? dtype_internal::kDTypes[i].torch_name : "?";
 }
 
 // Bytes per element; 0 for an unknown dtype.
 constexpr int ElementSize(DType d) {
-  const auto* info = dtype_internal::Find(d);
-  return info ? info->bytes : 0;
+  int i = dtype_internal::Find(d);
+  return i >= 0 ? dtype_internal::kDTypes[i].bytes : 0;
 }
 
 constexpr bool IsFloatingPoint(DType d) {
-  const auto* info = dtype_internal::Find(d);
-  return info && info->category == 2;
+  int i = dtype_internal::Find(d);
+  return i >= 0 && dtype_internal::kDTypes[i].category == 2;
 }
 
 constexpr bool IsIntegral(DType d, bool include_bool = false) {
-  const auto* info = dtype_internal::Find(d);
-  return info && (info->category == 1 || (include_bool && info->category == 0));
+  int i = dtype_internal::Find(d);
+  return i >= 0 && (dtype_internal::kDTypes[i].category == 1 ||
+                    (include_bool && dtype_internal::kDTypes[i].category == 0));
+}
+
+constexpr bool IsComplex(DType d) {
+  int i = dtype_internal::Find(d);
+  return i >= 0 && dtype_internal::kDTypes[i].category == 3;
 }
 
 // Accepts `f32`, `float32`, `torch.float32` and torch's aliases `float`,
@@ -127,12 +136,25 @@ constexpr bool IsKnownDType(int v) {
 }
 
 // torch.promote_types for the dtypes graft reasons about: the higher category
-// wins; within floating point, f16 with bf16 gives f32; otherwise the wider.
+// wins (a float with a complex widens the complex to hold the float); within
+// floating point, f16 with bf16 gives f32; otherwise the wider.
 inline DType PromoteTypes(DType a, DType b) {
   if (a == b) return a;
-  const auto* ia = dtype_internal::Find(a);
-  const auto* ib = dtype_internal::Find(b);
-  if (!ia || !ib) return a;
+  int fa = dtype_internal::Find(a), fb = dtype_internal::Find(b);
+  if (fa < 0 || fb < 0) return a;
+  const auto* ia = &dtype_internal::kDTypes[fa];
+  const auto* ib = &dtype_internal::kDTypes[fb];
+  if ((ia->category == 2 && ib->category == 3) || (ia->category == 3 && ib->category == 2)) {
+    // The complex type whose components hold both: f64 with c64 is c128,
+    // bf16 with c32 (f16 halves) is c64.
+    DType f = ia->category == 2 ? a : b, c = ia->category == 2 ? b : a;
+    DType part = PromoteTypes(f, c == DType::kComplex32   ? DType::kFloat16
+                                 : c == DType::kComplex64 ? DType::kFloat32
+                                                          : DType::kFloat64);
+    return part == DType::kFloat64   ? DType::kComplex128
+           : part == DType::kFloat32 ? DType::kComplex64
+                                     : DType::kComplex32;
+  }
   if (ia->category != ib->category) return ia->category > ib->category ? a : b;
   if (ia->category == 2) {
     if (ia->bytes == ib->bytes) return DType::kFloat32;  // f16 vs bf16

@@ -11,7 +11,9 @@
 //   value" is O(users);
 // - nodes form a doubly linked list kept in topological order: insertion
 //   before a node and erasure are O(1). Erased nodes stay in the arena until
-//   the graph dies; nothing points to them.
+//   the graph dies, their result Values intact, so a stale Value* that a
+//   caller still holds is detected by the verifier instead of being a
+//   use-after-free.
 // Graph outputs are uses with a null user, so replace-all-uses-with and
 // liveness see them like any other use.
 #ifndef GRAFT_IR_GRAPH_H_
@@ -116,7 +118,8 @@ class Value {
   Node* def_ = nullptr;
   uint32_t index_ = 0;
   uint32_t name_ = 0;  // index into the graph's name pool; 0 = unnamed
-  absl::InlinedVector<Use, 1> uses_;
+  static constexpr size_t kInlineUses = 1;
+  absl::InlinedVector<Use, kInlineUses> uses_;
 };
 
 class Node {
@@ -176,11 +179,10 @@ class Graph {
     locs_.emplace_back();
   }
   ~Graph() {
-    for (Node* n = head_; n;) {
-      Node* next = n->next_;
-      DestroyNode(n);
-      n = next;
-    }
+    // Only the Values own memory (spilled use vectors). Use-lists are not
+    // unlinked here: an operand's Value may already be destroyed.
+    for (Node* n = head_; n; n = n->next_) DestroyResults(n);
+    for (Node* n : erased_) DestroyResults(n);
     for (Block& b : blocks_) std::free(b.data);
   }
   Graph(const Graph&) = delete;
@@ -261,6 +263,7 @@ class Graph {
     for (int i = 0; i < n->num_results(); ++i) assert(n->result(i)->unused());
     Unlink(n);
     DestroyNode(n);
+    erased_.push_back(n);
     --num_nodes_;
   }
 
@@ -287,6 +290,7 @@ class Graph {
 
   // Moves `n` to just before `before` (to the end when null).
   void MoveBefore(Node* n, Node* before) {
+    if (n == before) return;  // already there; Link(n, n) would lose n
     Unlink(n);
     Link(n, before);
   }
@@ -399,7 +403,13 @@ class Graph {
   }
 
   uint32_t AddUse(Value* v, Node* user, uint32_t index) {
+    size_t capacity = v->uses_.capacity();
     v->uses_.push_back({user, index});
+    if (v->uses_.capacity() != capacity) {
+      // Spilled or grew on the heap; the inline slot is part of the Value.
+      arena_bytes_ += (v->uses_.capacity() -
+                       (capacity > Value::kInlineUses ? capacity : 0)) * sizeof(Use);
+    }
     return static_cast<uint32_t>(v->uses_.size() - 1);
   }
   // Swap-removes use `pos` of `v` and repoints the moved use's slot.
@@ -426,13 +436,18 @@ class Graph {
     (n->next_ ? n->next_->prev_ : tail_) = n->prev_;
     n->prev_ = n->next_ = nullptr;
   }
+  // Drops `n`'s uses of its operands and marks it dead. Its results stay
+  // valid until the graph dies (DestroyResults), so a stale pointer to one is
+  // an error the verifier reports rather than a dangling pointer.
   void DestroyNode(Node* n) {
     Node::Slot* slots = n->slots();
     for (int i = 0; i < n->num_args_; ++i) {
       if (Value* v = slots[i].arg.value()) RemoveUse(v, slots[i].use_index);
     }
-    for (int i = 0; i < n->num_results_; ++i) n->results()[i].~Value();
     n->dead_ = true;
+  }
+  static void DestroyResults(Node* n) {
+    for (int i = 0; i < n->num_results_; ++i) n->results()[i].~Value();
   }
 
   static constexpr size_t kBlockSize = 256 * 1024;
@@ -448,6 +463,7 @@ class Graph {
   std::vector<std::string> locs_;
   absl::flat_hash_map<std::string, uint32_t> loc_ids_;
   std::vector<Block> blocks_;
+  std::vector<Node*> erased_;  // their results are destroyed with the graph
   size_t cursor_ = 0;
   size_t arena_bytes_ = 0;
 };

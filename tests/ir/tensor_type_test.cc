@@ -1,0 +1,155 @@
+// graft/ir/tensor_type.h: dims (static or symbolic), interned tensor types.
+#include "graft/ir/tensor_type.h"
+
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "gtest/gtest.h"
+
+namespace graft {
+namespace {
+
+TEST(DimTest, StaticDims) {
+  Dim d(384);
+  EXPECT_TRUE(d.is_static());
+  EXPECT_FALSE(d.is_symbolic());
+  EXPECT_EQ(d.size(), 384);
+  EXPECT_EQ(d.ToString(), "384");
+  EXPECT_EQ(Dim(0).ToString(), "0");
+  EXPECT_TRUE(Dim(0).is_static());
+  EXPECT_EQ(Dim(), Dim(0));
+  EXPECT_EQ(Dim(7), Dim(7));
+  EXPECT_NE(Dim(7), Dim(8));
+  EXPECT_EQ(Dim(int64_t{1} << 40).ToString(), "1099511627776");
+}
+
+TEST(DimTest, SymbolsAreInternedByName) {
+  Dim s0 = Dim::Symbol("s0");
+  Dim s0_again = Dim::Symbol("s0");
+  Dim s1 = Dim::Symbol("s1");
+  EXPECT_TRUE(s0.is_symbolic());
+  EXPECT_FALSE(s0.is_static());
+  EXPECT_EQ(s0, s0_again);
+  EXPECT_EQ(s0.raw(), s0_again.raw());
+  EXPECT_NE(s0, s1);
+  EXPECT_EQ(s0.symbol_name(), "s0");
+  EXPECT_EQ(s1.symbol_name(), "s1");
+  EXPECT_EQ(s0.ToString(), "s0");
+  // A symbol is never equal to a size, whatever its number.
+  for (int64_t n = 0; n < 64; ++n) EXPECT_NE(s0, Dim(n));
+  EXPECT_EQ(Dim(5).symbol_name(), "");
+}
+
+TEST(DimTest, HashDistinguishesSymbolsAndSizes) {
+  absl::flat_hash_set<Dim> set = {Dim(1), Dim(2), Dim::Symbol("s0"), Dim::Symbol("s0"),
+                                  Dim::Symbol("batch")};
+  EXPECT_EQ(set.size(), 4u);
+  EXPECT_TRUE(set.contains(Dim::Symbol("batch")));
+  EXPECT_FALSE(set.contains(Dim(3)));
+}
+
+TEST(TensorTypeTest, UnknownType) {
+  TensorType t;
+  EXPECT_FALSE(t.known());
+  EXPECT_EQ(t.ToString(), "?");
+  EXPECT_EQ(t, TensorType());
+  EXPECT_NE(t, TensorType::Get(DType::kFloat32, {}));
+}
+
+TEST(TensorTypeTest, Accessors) {
+  Dim s0 = Dim::Symbol("s0");
+  TensorType t = TensorType::Get(DType::kFloat32, {1, 128, s0});
+  EXPECT_TRUE(t.known());
+  EXPECT_EQ(t.dtype(), DType::kFloat32);
+  EXPECT_EQ(t.rank(), 3);
+  ASSERT_EQ(t.shape().size(), 3u);
+  EXPECT_EQ(t.shape()[0], Dim(1));
+  EXPECT_EQ(t.dim(1), Dim(128));
+  EXPECT_EQ(t.dim(2), s0);
+  EXPECT_EQ(t.dim(-1), s0);
+  EXPECT_EQ(t.dim(-3), Dim(1));
+  EXPECT_FALSE(t.is_static());
+  EXPECT_EQ(t.numel(), std::nullopt);
+  EXPECT_EQ(t.ToString(), "f32[1, 128, s0]");
+}
+
+TEST(TensorTypeTest, StaticShapes) {
+  TensorType t = TensorType::Get(DType::kBFloat16, {51864, 384});
+  EXPECT_TRUE(t.is_static());
+  EXPECT_EQ(t.numel(), 51864 * 384);
+  EXPECT_EQ(t.ToString(), "bf16[51864, 384]");
+}
+
+TEST(TensorTypeTest, ZeroRankAndZeroSize) {
+  TensorType scalar = TensorType::Get(DType::kInt64, {});
+  EXPECT_EQ(scalar.rank(), 0);
+  EXPECT_TRUE(scalar.is_static());
+  EXPECT_EQ(scalar.numel(), 1);
+  EXPECT_EQ(scalar.ToString(), "i64[]");
+  TensorType empty = TensorType::Get(DType::kFloat32, {0, 3});
+  EXPECT_EQ(empty.numel(), 0);
+  EXPECT_EQ(empty.ToString(), "f32[0, 3]");
+}
+
+TEST(TensorTypeTest, InternedEqualityIsIdentity) {
+  TensorType a = TensorType::Get(DType::kFloat32, {128, 384});
+  std::vector<Dim> dims = {128, 384};
+  TensorType b = TensorType::Get(DType::kFloat32, dims);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, TensorType::Get(DType::kFloat16, {128, 384}));
+  EXPECT_NE(a, TensorType::Get(DType::kFloat32, {384, 128}));
+  EXPECT_NE(a, TensorType::Get(DType::kFloat32, {128, 384, 1}));
+  EXPECT_NE(a, TensorType::Get(DType::kFloat32, {128, Dim::Symbol("s384")}));
+  // The shape is stored once: both handles see the same storage.
+  EXPECT_EQ(a.shape().data(), b.shape().data());
+  // A type is one pointer.
+  static_assert(sizeof(TensorType) == sizeof(void*), "TensorType should be a handle");
+}
+
+TEST(TensorTypeTest, InterningDoesNotDependOnTheCallersBuffer) {
+  std::vector<Dim> dims = {4, 5};
+  TensorType a = TensorType::Get(DType::kFloat32, dims);
+  dims[0] = 6;  // the table must have copied the dims
+  EXPECT_EQ(a.ToString(), "f32[4, 5]");
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, dims).ToString(), "f32[6, 5]");
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, {4, 5}), a);
+}
+
+TEST(TensorTypeTest, WithShapeAndWithDType) {
+  TensorType t = TensorType::Get(DType::kFloat32, {2, 3});
+  EXPECT_EQ(t.WithDType(DType::kFloat16), TensorType::Get(DType::kFloat16, {2, 3}));
+  Dim shape[] = {3, 2};
+  EXPECT_EQ(t.WithShape(shape), TensorType::Get(DType::kFloat32, {3, 2}));
+  EXPECT_EQ(t.WithShape({}), TensorType::Get(DType::kFloat32, {}));
+}
+
+TEST(TensorTypeTest, Hashable) {
+  absl::flat_hash_set<TensorType> set = {
+      TensorType(), TensorType::Get(DType::kFloat32, {1}), TensorType::Get(DType::kFloat32, {1}),
+      TensorType::Get(DType::kInt32, {1})};
+  EXPECT_EQ(set.size(), 3u);
+}
+
+TEST(TensorTypeTest, ConcurrentInterningAgrees) {
+  constexpr int kThreads = 4;
+  std::vector<TensorType> seen(kThreads);
+  std::vector<Dim> syms(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([i, &seen, &syms] {
+      for (int k = 0; k < 200; ++k) TensorType::Get(DType::kFloat32, {k, i});
+      syms[i] = Dim::Symbol("concurrent_sym");
+      seen[i] = TensorType::Get(DType::kFloat64, {7, syms[i], 9});
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 1; i < kThreads; ++i) {
+    EXPECT_EQ(seen[i], seen[0]);
+    EXPECT_EQ(syms[i], syms[0]);
+  }
+  EXPECT_EQ(seen[0].ToString(), "f64[7, concurrent_sym, 9]");
+}
+
+}  // namespace
+}  // namespace graft
