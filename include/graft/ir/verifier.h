@@ -40,6 +40,9 @@ inline absl::Status Verify(const Graph& g) {
       if (a.is_null()) return fail(n, absl::StrCat("argument ", i, " is missing"));
       const Value* v = a.value();
       if (!v) continue;
+      if (v->def() && v->def()->is_dead())
+        return fail(n, absl::StrCat("argument ", i, " is a result of erased node ",
+                                    NodeLabel(g, v->def())));
       if (!defined.contains(v))
         return fail(n, absl::StrCat("argument ", i,
                                     " is not defined before its use (graph not in "
@@ -74,8 +77,13 @@ inline absl::Status Verify(const Graph& g) {
     for (int i = 0; i < n->num_results(); ++i) defined.insert(n->result(i));
   }
   for (size_t i = 0; i < g.num_outputs(); ++i) {
-    if (!defined.contains(g.output(i)))
-      return absl::FailedPreconditionError(absl::StrCat("output ", i, " is not defined"));
+    const Value* v = g.output(i);
+    if (v->def() && v->def()->is_dead())
+      return absl::FailedPreconditionError(
+          absl::StrCat("output ", i, " is a result of erased node ", NodeLabel(g, v->def())));
+    if (!defined.contains(v))
+      return absl::FailedPreconditionError(
+          absl::StrCat("output ", i, " is not defined (a value from another graph?)"));
   }
   return absl::OkStatus();
 }
