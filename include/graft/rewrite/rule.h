@@ -194,39 +194,53 @@ class Rule {
   std::vector<const OpDef*> root_ops_;
 };
 
-// A rule whose replacement is a buildable pattern.
-template <typename P, typename R>
-class PatternRule final : public Rule {
+// What every rule with a compile-time pattern shares: matching at the root
+// node's first result, root-op indexing, and the pattern's description.
+template <typename P>
+class MatchingRule : public Rule {
  public:
-  PatternRule(std::string name, P pattern, R replacement)
-      : Rule(std::move(name), pattern.OpCount()),
-        pattern_(std::move(pattern)),
-        replacement_(std::move(replacement)) {
-    std::vector<const OpDef*> ops;
-    bool restricted = pattern_.RootOps(&ops);
-    SetRoots(restricted, std::move(ops));
-  }
   bool Match(Node* root, MatchState& s) const override {
     if (root->num_results() == 0) return false;
     return pattern_.Match(Arg(root->result(0)), s);
   }
-  std::string Describe() const override {
+
+ protected:
+  MatchingRule(std::string name, P pattern)
+      : Rule(std::move(name), pattern.OpCount()), pattern_(std::move(pattern)) {
+    std::vector<const OpDef*> ops;
+    bool restricted = pattern_.RootOps(&ops);
+    SetRoots(restricted, std::move(ops));
+  }
+  std::string DescribeAs(absl::string_view replacement) const {
     std::string out;
     pattern_.Describe(&out);
-    out.append(" -> ");
-    replacement_.Describe(&out);
+    absl::StrAppend(&out, " -> ", replacement);
     return out;
+  }
+
+  P pattern_;
+};
+
+// A rule whose replacement is a buildable pattern.
+template <typename P, typename R>
+class PatternRule final : public MatchingRule<P> {
+ public:
+  PatternRule(std::string name, P pattern, R replacement)
+      : MatchingRule<P>(std::move(name), std::move(pattern)), replacement_(std::move(replacement)) {}
+  std::string Describe() const override {
+    std::string r;
+    replacement_.Describe(&r);
+    return this->DescribeAs(r);
   }
 
  protected:
   absl::StatusOr<std::vector<Value*>> BuildReplacement(Rewriter& rw, Node* root,
                                                        const MatchState& s) const override {
     GRAFT_ASSIGN_OR_RETURN(Arg built, replacement_.Build(rw, s));
-    return ResultsFor(root, built);
+    return Rule::ResultsFor(root, built);
   }
 
  private:
-  P pattern_;
   R replacement_;
 };
 
@@ -234,24 +248,11 @@ class PatternRule final : public Rule {
 // MatchState&)` returning absl::StatusOr<Value*> (single-result roots) or
 // absl::StatusOr<std::vector<Value*>>. An error refuses the rule here.
 template <typename P, typename F>
-class CallbackRule final : public Rule {
+class CallbackRule final : public MatchingRule<P> {
  public:
   CallbackRule(std::string name, P pattern, F fn)
-      : Rule(std::move(name), pattern.OpCount()), pattern_(std::move(pattern)), fn_(std::move(fn)) {
-    std::vector<const OpDef*> ops;
-    bool restricted = pattern_.RootOps(&ops);
-    SetRoots(restricted, std::move(ops));
-  }
-  bool Match(Node* root, MatchState& s) const override {
-    if (root->num_results() == 0) return false;
-    return pattern_.Match(Arg(root->result(0)), s);
-  }
-  std::string Describe() const override {
-    std::string out;
-    pattern_.Describe(&out);
-    out.append(" -> <C++>");
-    return out;
-  }
+      : MatchingRule<P>(std::move(name), std::move(pattern)), fn_(std::move(fn)) {}
+  std::string Describe() const override { return this->DescribeAs("<C++>"); }
 
  protected:
   absl::StatusOr<std::vector<Value*>> BuildReplacement(Rewriter& rw, Node* root,
@@ -266,7 +267,6 @@ class CallbackRule final : public Rule {
   }
 
  private:
-  P pattern_;
   F fn_;
 };
 

@@ -206,28 +206,19 @@ class RuleParser {
     return c;
   }
 
-  absl::StatusOr<std::unique_ptr<Expr>> ParseSum() {
-    GRAFT_ASSIGN_OR_RETURN(auto lhs, ParseProduct());
-    while (in_.tok().is("+") || in_.tok().is("-")) {
+  // sum := product {('+'|'-') product}; product := factor {('*'|'/') factor}
+  absl::StatusOr<std::unique_ptr<Expr>> ParseSum() { return ParseBinary("+-"); }
+  absl::StatusOr<std::unique_ptr<Expr>> ParseBinary(absl::string_view ops) {
+    auto operand = [&]() { return ops == "+-" ? ParseBinary("*/") : ParseFactor(); };
+    GRAFT_ASSIGN_OR_RETURN(auto lhs, operand());
+    while (in_.tok().kind == Token::kPunct && in_.tok().text.size() == 1 &&
+           ops.find(in_.tok().text[0]) != absl::string_view::npos) {
       auto e = std::make_unique<Expr>();
       e->kind = Expr::kBinary;
       e->pos = Pos(in_.tok());
       e->op = in_.Take().text[0];
       e->lhs = std::move(lhs);
-      GRAFT_ASSIGN_OR_RETURN(e->rhs, ParseProduct());
-      lhs = std::move(e);
-    }
-    return lhs;
-  }
-  absl::StatusOr<std::unique_ptr<Expr>> ParseProduct() {
-    GRAFT_ASSIGN_OR_RETURN(auto lhs, ParseFactor());
-    while (in_.tok().is("*") || in_.tok().is("/")) {
-      auto e = std::make_unique<Expr>();
-      e->kind = Expr::kBinary;
-      e->pos = Pos(in_.tok());
-      e->op = in_.Take().text[0];
-      e->lhs = std::move(lhs);
-      GRAFT_ASSIGN_OR_RETURN(e->rhs, ParseFactor());
+      GRAFT_ASSIGN_OR_RETURN(e->rhs, operand());
       lhs = std::move(e);
     }
     return lhs;
