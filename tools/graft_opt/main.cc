@@ -1,4 +1,5 @@
 // graft-opt's entry point: the formats it knows and the built-in catalogue.
+#include "tools/graft_opt/exir_format.h"
 #include "tools/graft_opt/graft_opt.h"
 
 namespace {
@@ -8,6 +9,7 @@ constexpr graft::opt::EmbeddedFile kCatalogue[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<graft::opt::Format> formats = {graft::opt::TextFormat()};
+  std::vector<graft::opt::Format> formats = {graft::opt::TextFormat(), graft::opt::ExirFormat(),
+                                             graft::opt::ExirZipFormat()};
   return graft::opt::Main(argc, argv, formats, kCatalogue);
 }
