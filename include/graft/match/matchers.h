@@ -29,6 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "graft/ir/graph.h"
@@ -184,15 +186,19 @@ inline bool IsDefault(const Param& p, Arg a) {
   return l->is_none() && (p.kind == ParamKind::kOptionalTensor || p.optional);
 }
 
-// Argument `i` of `n`, or its schema default when the node left it out.
-inline Arg ArgOrDefault(const Node* n, int i) {
-  if (i < n->num_args()) return n->arg(i);
+// The schema's default for argument `i` of `n`, or a null Arg.
+ABSL_ATTRIBUTE_NOINLINE inline Arg SchemaDefaultArg(const Node* n, int i) {
   const OpSchema* s = n->schema();
   if (!s || i >= static_cast<int>(s->params.size())) return Arg();
   const Param& p = s->params[i];
   if (p.default_value) return p.default_value;
   if (p.kind == ParamKind::kOptionalTensor) return Literal::None();
   return Arg();
+}
+// Argument `i` of `n`, or its schema default when the node left it out.
+inline Arg ArgOrDefault(const Node* n, int i) {
+  if (ABSL_PREDICT_TRUE(i < n->num_args())) return n->arg(i);
+  return SchemaDefaultArg(n, i);
 }
 
 // Checks that the arguments a pattern with `k` children leaves unnamed are
@@ -225,40 +231,54 @@ inline bool CanCommute(const Node* n) {
   return true;
 }
 
+// Matches argument `src` of `n` (or its schema default) with `match(Arg)`.
+template <typename MatchFn>
+bool MatchOperand(const OpDef* op, Node* n, int src, MatchState& s, const MatchFn& match) {
+  Arg a = ArgOrDefault(n, src);
+  if (a.is_null())
+    return s.Fail([&] {
+      return absl::StrCat(OpDisplayName(op), " has no argument ", src, " and no default");
+    });
+  s.Enter(src);
+  bool ok = match(a);
+  s.Leave();
+  return ok;
+}
+
 // Shared by OpP and its run-time twin: matches node `n` against `op` with
-// `k` argument patterns, `match_child(i, arg)` matching child i. Tries
-// operands in order, then (commutative ops) swapped.
-template <typename MatchChild>
-bool MatchOpNode(const OpDef* op, int k, Node* n, MatchState& s, const MatchChild& match_child) {
+// `k` argument patterns; `match_all(swap)` matches the children (through
+// MatchOperand), operands 0 and 1 swapped when `swap`. Tries operands in
+// order, then (commutative ops) swapped.
+template <typename MatchAll>
+bool MatchOpNodeWith(const OpDef* op, int k, Node* n, MatchState& s, const MatchAll& match_all) {
   if (n->op() != op)
     return s.Fail([&] {
       return absl::StrCat("expected ", OpDisplayName(op), ", got ", OpDisplayName(n->op()));
     });
   if (n->num_args() > k && !TrailingArgsAreDefault(n, k, s)) return false;
   MatchState::Mark mark = s.mark();
-  auto attempt = [&](bool swap) {
-    s.AddMatched(n);
-    for (int i = 0; i < k; ++i) {
-      int src = swap && i < 2 ? 1 - i : i;
-      Arg a = ArgOrDefault(n, src);
-      if (a.is_null())
-        return s.Fail([&] {
-          return absl::StrCat(OpDisplayName(op), " has no argument ", src, " and no default");
-        });
-      s.Enter(src);
-      bool ok = match_child(i, a);
-      s.Leave();
-      if (!ok) return false;
-    }
-    return true;
-  };
-  if (attempt(false)) return true;
+  s.AddMatched(n);
+  if (match_all(false)) return true;
   s.Rollback(mark);
   if (k >= 2 && CanCommute(n)) {
-    if (attempt(true)) return true;
+    s.AddMatched(n);
+    if (match_all(true)) return true;
     s.Rollback(mark);
   }
   return false;
+}
+
+// MatchOpNodeWith for children known at run time: `match_child(i, arg)`
+// matches child i.
+template <typename MatchChild>
+bool MatchOpNode(const OpDef* op, int k, Node* n, MatchState& s, const MatchChild& match_child) {
+  return MatchOpNodeWith(op, k, n, s, [&](bool swap) {
+    for (int i = 0; i < k; ++i) {
+      int src = swap && i < 2 ? 1 - i : i;
+      if (!MatchOperand(op, n, src, s, [&](Arg a) { return match_child(i, a); })) return false;
+    }
+    return true;
+  });
 }
 
 // What a matcher expected, for explanations: text, or an op, named only
@@ -286,8 +306,9 @@ struct OpP : PatternTag {
   explicit OpP(const OpDef* o, Ps... ps) : op(o), children(std::move(ps)...) {}
 
   bool MatchNode(Node* n, MatchState& s) const {
-    return MatchOpNode(op, sizeof...(Ps), n, s, [&](int i, Arg a) {
-      return MatchChild(i, a, s, std::index_sequence_for<Ps...>());
+    // Children unrolled at compile time: no loop, no dispatch on an index.
+    return MatchOpNodeWith(op, sizeof...(Ps), n, s, [&](bool swap) {
+      return MatchChildren(n, s, swap, std::index_sequence_for<Ps...>());
     });
   }
   bool Match(Arg a, MatchState& s) const {
@@ -335,11 +356,10 @@ struct OpP : PatternTag {
 
  private:
   template <size_t... Is>
-  bool MatchChild(int i, Arg a, MatchState& s, std::index_sequence<Is...>) const {
-    bool ok = false;
-    ((static_cast<int>(Is) == i ? (ok = std::get<Is>(children).Match(a, s), true) : false) ||
-     ...);
-    return ok;
+  bool MatchChildren(Node* n, MatchState& s, bool swap, std::index_sequence<Is...>) const {
+    return (MatchOperand(op, n, swap && Is < 2 ? 1 - static_cast<int>(Is) : static_cast<int>(Is),
+                         s, [&](Arg a) { return std::get<Is>(children).Match(a, s); }) &&
+            ...);
   }
 };
 

@@ -92,8 +92,9 @@ class MatchState {
     return {static_cast<uint32_t>(bindings_.size()), static_cast<uint32_t>(matched_.size())};
   }
   void Rollback(Mark m) {
-    bindings_.resize(m.bindings);
-    matched_.resize(m.matched);
+    // pop_back, not resize: a rollback drops zero to a few entries.
+    while (bindings_.size() > m.bindings) bindings_.pop_back();
+    while (matched_.size() > m.matched) matched_.pop_back();
   }
   void Reset() {
     bindings_.clear();
