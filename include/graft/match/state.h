@@ -18,9 +18,9 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "graft/ir/graph.h"
 
 namespace graft {
@@ -52,13 +52,34 @@ struct Explanation {
   std::string message;  // "expected aten::permute_copy.default, got aten::clone.default"
 };
 
+namespace match_internal {
+
+// A stack whose truncation (the matcher's rollback) is one store: a buffer
+// that only grows, and a size. Allocates once per MatchState in practice.
+template <typename T>
+class Stack {
+ public:
+  void push_back(const T& v) {
+    if (ABSL_PREDICT_FALSE(size_ == buf_.size())) buf_.resize(buf_.size() * 2 + 8);
+    buf_[size_++] = v;
+  }
+  void truncate(uint32_t n) { size_ = n < size_ ? n : size_; }
+  void clear() { size_ = 0; }
+  uint32_t size() const { return size_; }
+  const T* begin() const { return buf_.data(); }
+  const T* end() const { return buf_.data() + size_; }
+  absl::Span<const T> span() const { return absl::MakeConstSpan(buf_.data(), size_); }
+
+ private:
+  std::vector<T> buf_;
+  uint32_t size_ = 0;
+};
+
+}  // namespace match_internal
+
 class MatchState {
  public:
-  explicit MatchState(const Graph& g) : graph_(&g) {
-    // One allocation per state, not per attempt; pushes then stay inline.
-    bindings_.reserve(8);
-    matched_.reserve(8);
-  }
+  explicit MatchState(const Graph& g) : graph_(&g) {}
 
   const Graph& graph() const { return *graph_; }
 
@@ -77,24 +98,23 @@ class MatchState {
     Value* x = value(v);
     return x ? x->type() : TensorType();
   }
-  void Bind(uint32_t var, Arg a) { bindings_.emplace_back(var, a); }
-  absl::Span<const std::pair<uint32_t, Arg>> bindings() const { return bindings_; }
+  void Bind(uint32_t var, Arg a) { bindings_.push_back({var, a}); }
+  absl::Span<const std::pair<uint32_t, Arg>> bindings() const { return bindings_.span(); }
 
   // ---- Nodes the pattern covered, root first.
   void AddMatched(Node* n) { matched_.push_back(n); }
-  absl::Span<Node* const> matched() const { return matched_; }
+  absl::Span<Node* const> matched() const { return matched_.span(); }
 
   // ---- Transactions.
   struct Mark {
     uint32_t bindings, matched;
   };
   Mark mark() const {
-    return {static_cast<uint32_t>(bindings_.size()), static_cast<uint32_t>(matched_.size())};
+    return {bindings_.size(), matched_.size()};
   }
   void Rollback(Mark m) {
-    // pop_back, not resize: a rollback drops zero to a few entries.
-    while (bindings_.size() > m.bindings) bindings_.pop_back();
-    while (matched_.size() > m.matched) matched_.pop_back();
+    bindings_.truncate(m.bindings);
+    matched_.truncate(m.matched);
   }
   void Reset() {
     bindings_.clear();
@@ -136,10 +156,8 @@ class MatchState {
   }
 
   const Graph* graph_;
-  // std::vector reserved up front: its push_back inlines to a compare and a
-  // store, where InlinedVector's does not (the matcher's hottest path).
-  std::vector<std::pair<uint32_t, Arg>> bindings_;
-  std::vector<Node*> matched_;
+  match_internal::Stack<std::pair<uint32_t, Arg>> bindings_;
+  match_internal::Stack<Node*> matched_;
   Explanation* explain_ = nullptr;
   std::vector<int> path_;
 };
