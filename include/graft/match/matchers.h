@@ -21,6 +21,7 @@
 #ifndef GRAFT_MATCH_MATCHERS_H_
 #define GRAFT_MATCH_MATCHERS_H_
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -315,7 +316,8 @@ struct OpP : PatternTag {
     return MatchDefiningNode(a, s, op, [&](Node* n) { return MatchNode(n, s); });
   }
   absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const {
-    std::vector<Arg> args;
+    std::array<Arg, sizeof...(Ps)> args;  // no allocation per rewrite
+    size_t built = 0;
     absl::Status status;
     std::apply(
         [&](const auto&... c) {
@@ -324,7 +326,7 @@ struct OpP : PatternTag {
                 if (!status.ok()) return;
                 auto a = c.Build(rw, s);
                 if (a.ok()) {
-                  args.push_back(*a);
+                  args[built++] = *a;
                 } else {
                   status = a.status();
                 }
@@ -332,6 +334,7 @@ struct OpP : PatternTag {
               ...);
         },
         children);
+    (void)built;  // unused when there are no children
     if (!status.ok()) return status;
     GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(op, args));
     return Arg(n->result(0));
