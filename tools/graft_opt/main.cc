@@ -1,6 +1,7 @@
 // graft-opt's entry point: the formats it knows and the built-in catalogue.
 #include "tools/graft_opt/exir_format.h"
 #include "tools/graft_opt/graft_opt.h"
+#include "tools/graft_opt/torchscript_format.h"
 
 namespace {
 constexpr graft::opt::EmbeddedFile kCatalogue[] = {
@@ -10,6 +11,7 @@ constexpr graft::opt::EmbeddedFile kCatalogue[] = {
 
 int main(int argc, char** argv) {
   std::vector<graft::opt::Format> formats = {graft::opt::TextFormat(), graft::opt::ExirFormat(),
-                                             graft::opt::ExirZipFormat()};
+                                             graft::opt::ExirZipFormat(),
+                                             graft::opt::TorchScriptFormat()};
   return graft::opt::Main(argc, argv, formats, kCatalogue);
 }
