@@ -1,0 +1,231 @@
+"""End to end: a small model exported in the test -> edge -> graft (GraftPass,
+or graft.executorch.rewrite) -> XNNPACK partitioner -> .pte run by
+executorch.runtime. Checks what is delegated and that the numbers agree.
+
+usage: executorch_e2e_test.py GRAFT_OPT  (Bazel passes the binary)
+"""
+
+import collections
+import operator
+import os
+import sys
+import tempfile
+import unittest
+
+import torch
+from torch.fx.passes.infra.pass_base import PassResult
+
+from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+from executorch.exir import to_edge, to_edge_transform_and_lower
+from executorch.exir.delegate import executorch_call_delegate
+from executorch.runtime import Runtime
+
+from graft.executorch import GraftError, GraftPass, edge_compile_config, rewrite
+
+MATMULS = ("aten.mm.default", "aten.bmm.default", "aten.addmm.default", "aten.linear.default")
+
+
+def op_name(n):
+    return getattr(n.target, "__name__", str(n.target))
+
+
+class TinyDecoder(torch.nn.Module):
+    """Whisper's shape in miniature: embedding, an MLP of nn.Linear, layer
+    norm, logits on the tied embedding weight written as x @ W.T."""
+
+    def __init__(self, vocab=300, width=32):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, width)
+        self.mlp = torch.nn.Sequential(
+            torch.nn.Linear(width, 4 * width), torch.nn.GELU(), torch.nn.Linear(4 * width, width))
+        self.ln = torch.nn.LayerNorm(width)
+
+    def forward(self, tokens):
+        x = self.emb(tokens)
+        x = self.ln(x + self.mlp(x))
+        return x @ torch.transpose(self.emb.weight, 0, 1)
+
+
+class TiedOnly(torch.nn.Module):
+    """No nn.Linear at all: the partitioner does not preserve aten.linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(100, 16)
+
+    def forward(self, tokens):
+        return torch.relu(self.emb(tokens)) @ self.emb.weight.T
+
+
+class ParameterLookalike(torch.nn.Module):
+    """A user input named like a parameter placeholder (`p_weight`) next to a
+    real parameter: only the graph signature tells them apart."""
+
+    def __init__(self):
+        super().__init__()
+        self.W = torch.nn.Parameter(torch.randn(8, 4))
+
+    def forward(self, x, p_weight):
+        return x @ p_weight.T + x @ self.W.T
+
+
+class Census:
+    """A GraphModule pass recording the edge program's ops (after graft)."""
+
+    def __init__(self):
+        self.ops = collections.Counter()
+        self.graph = None
+
+    def __call__(self, gm):
+        self.ops = collections.Counter(op_name(n) for n in gm.graph.nodes if n.op == "call_function")
+        self.graph = gm.graph
+        return PassResult(gm, False)
+
+
+def outside(program):
+    return collections.Counter(
+        op_name(n)
+        for n in program.graph_module.graph.nodes
+        if n.op == "call_function"
+        and n.target is not executorch_call_delegate
+        and n.target is not operator.getitem
+    )
+
+
+def delegates(program):
+    return sum(n.target is executorch_call_delegate for n in program.graph_module.graph.nodes)
+
+
+def run_pte(manager, inputs):
+    program = Runtime.get().load_program(manager.to_executorch().buffer)
+    return program.load_method("forward").execute(list(inputs))[0]
+
+
+class EndToEndTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        torch.manual_seed(0)
+        cls.model = TinyDecoder().eval()
+        cls.inputs = (torch.randint(0, 300, (1, 16)),)
+        with torch.no_grad():
+            cls.expected = cls.model(*cls.inputs)
+        cls.ep = torch.export.export(cls.model, cls.inputs)
+
+    def test_graft_pass_gets_every_matmul_delegated(self):
+        baseline = to_edge_transform_and_lower(self.ep, partitioner=[XnnpackPartitioner()])
+        self.assertIn("aten.mm.default", outside(baseline.exported_program()),
+                      "the premise: x @ W.T is not delegated without graft")
+
+        graft_pass, census = GraftPass(), Census()
+        lowered = to_edge_transform_and_lower(
+            self.ep, transform_passes=[graft_pass, census], partitioner=[XnnpackPartitioner()])
+        self.assertGreaterEqual(graft_pass.stats.rewrites, 1, graft_pass.stats.report)
+        self.assertEqual(graft_pass.stats.applied.get("view_mm_view_to_linear"), 1)
+        self.assertEqual(census.ops["aten.mm.default"], 0)
+        self.assertEqual(census.ops["aten.linear.default"], 3)  # two nn.Linear + logits
+        program = lowered.exported_program()
+        left = outside(program)
+        self.assertFalse([op for op in left if op in MATMULS], left)
+        self.assertGreaterEqual(delegates(program), 1)
+        # The tied weight: used outside the delegate by the embedding only.
+        sig = program.graph_signature
+        weight = [n for n in program.graph_module.graph.nodes
+                  if n.op == "placeholder" and sig.inputs_to_parameters.get(n.name) == "emb.weight"]
+        self.assertEqual(len(weight), 1)
+        self.assertEqual([op_name(u) for u in weight[0].users], ["aten.embedding.default"])
+
+        out = run_pte(lowered, self.inputs)
+        torch.testing.assert_close(out, self.expected, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(out, run_pte(baseline, self.inputs), atol=1e-4, rtol=1e-4)
+
+    def test_rewrite_for_to_edge_then_to_backend(self):
+        edge = to_edge(self.ep)
+        rewritten = rewrite(edge)
+        ops = collections.Counter(op_name(n) for n in rewritten.exported_program().graph.nodes)
+        self.assertEqual(ops["aten.mm.default"], 0)
+        self.assertGreaterEqual(ops["aten.linear.default"], 1)
+        # The manager rewritten from is left as it was.
+        before = collections.Counter(op_name(n) for n in edge.exported_program().graph.nodes)
+        self.assertEqual(before["aten.linear.default"], 0)
+        self.assertGreaterEqual(before["aten.mm.default"], 1)
+
+        lowered = rewritten.to_backend(XnnpackPartitioner())
+        left = outside(lowered.exported_program())
+        self.assertFalse([op for op in left if op in MATMULS], left)
+        torch.testing.assert_close(run_pte(lowered, self.inputs), self.expected, atol=1e-4, rtol=1e-4)
+
+    def test_model_without_linear_needs_the_compile_config(self):
+        model = TiedOnly().eval()
+        inputs = (torch.randint(0, 100, (1, 8)),)
+        ep = torch.export.export(model, inputs)
+        with self.assertRaises(Exception) as ctx:
+            to_edge_transform_and_lower(ep, transform_passes=[GraftPass()],
+                                        partitioner=[XnnpackPartitioner()])
+        chain, e = [], ctx.exception
+        while e is not None:
+            chain.append(e)
+            e = e.__cause__
+        self.assertTrue(any(isinstance(x, GraftError) and "edge_compile_config" in str(x)
+                            for x in chain), [str(x)[:200] for x in chain])
+
+        lowered = to_edge_transform_and_lower(
+            ep, transform_passes=[GraftPass()], partitioner=[XnnpackPartitioner()],
+            compile_config=edge_compile_config())
+        left = outside(lowered.exported_program())
+        self.assertFalse([op for op in left if op in MATMULS], left)
+        with torch.no_grad():
+            expected = model(*inputs)
+        torch.testing.assert_close(run_pte(lowered, inputs), expected, atol=1e-4, rtol=1e-4)
+
+    def test_user_input_named_like_a_parameter_is_not_rewritten(self):
+        model = ParameterLookalike().eval()
+        inputs = (torch.randn(5, 4), torch.randn(8, 4))
+        ep = torch.export.export(model, inputs)
+        user = [s.arg.name for s in ep.graph_signature.input_specs if s.kind.name == "USER_INPUT"]
+        self.assertTrue(any(name.startswith("p_weight") for name in user), user)
+
+        graft_pass, census = GraftPass(), Census()
+        lowered = to_edge_transform_and_lower(
+            ep, transform_passes=[graft_pass, census], partitioner=[XnnpackPartitioner()],
+            compile_config=edge_compile_config())
+        self.assertEqual(graft_pass.stats.applied.get("mm_transposed_weight_to_linear"), 1)
+        linear = [n for n in census.graph.nodes if op_name(n) == "aten.linear.default"]
+        self.assertEqual(len(linear), 1)
+        weight = linear[0].args[1]
+        self.assertEqual(weight.op, "placeholder")
+        self.assertEqual(ep.graph_signature.inputs_to_parameters.get(weight.name), "W")
+        self.assertEqual(census.ops["aten.mm.default"], 1)  # x @ p_weight.T stays an mm
+        with torch.no_grad():
+            expected = model(*inputs)
+        torch.testing.assert_close(run_pte(lowered, inputs), expected, atol=1e-4, rtol=1e-4)
+
+    def test_pass_leaves_its_input_program_alone_and_takes_rule_files(self):
+        edge = to_edge(self.ep, compile_config=edge_compile_config()).exported_program()
+        before = [(n.name, str(n.target)) for n in edge.graph.nodes]
+        with tempfile.TemporaryDirectory() as d:
+            rules = os.path.join(d, "mine.rules")
+            with open(rules, "w") as f:
+                f.write("alias transpose(a) = permute_copy(a, [1, 0])\n"
+                        "rule only_mm:\n  mm(x, transpose(const W)) -> linear(x, W)\n")
+            graft_pass = GraftPass(rules=[rules])
+            result = graft_pass(edge)
+            self.assertTrue(result.modified)
+            self.assertEqual(set(graft_pass.stats.applied), {"only_mm"})
+            self.assertEqual([(n.name, str(n.target)) for n in edge.graph.nodes], before)
+            ops = collections.Counter(op_name(n) for n in result.exported_program.graph.nodes)
+            self.assertEqual(ops["aten.mm.default"], 0)
+            with torch.no_grad():
+                torch.testing.assert_close(result.exported_program.module()(*self.inputs),
+                                           self.expected, atol=1e-5, rtol=1e-5)
+
+            with open(rules, "w") as f:
+                f.write("rule broken:\n  mm(x, y) -> nosuchop(x, y)\n")
+            with self.assertRaises(GraftError) as ctx:
+                GraftPass(rules=[rules])(edge)
+            self.assertIn("mine.rules:2:", str(ctx.exception))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        os.environ["GRAFT_OPT"] = os.path.abspath(sys.argv.pop(1))
+    unittest.main()
