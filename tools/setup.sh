@@ -56,3 +56,18 @@ fi
 if [[ -z $(version_of executorch) ]]; then
   pip_install "executorch==$EXECUTORCH_VERSION"
 fi
+
+# graft's Python package (graft.executorch) from this checkout, by a .pth
+# file: no build step, and edits take effect at once. It runs the graft-opt
+# that `bazel build //tools/graft_opt:graft-opt` leaves in bazel-bin/ (or
+# $GRAFT_OPT).
+graft_python="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/python"
+site_dir=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+if [[ ! -w $site_dir ]]; then
+  site_dir=$("$py" -m site --user-site)
+  mkdir -p "$site_dir"
+fi
+if [[ $(cat "$site_dir/graft.pth" 2>/dev/null) != "$graft_python" ]]; then
+  echo "setup: $site_dir/graft.pth -> $graft_python"
+  echo "$graft_python" >"$site_dir/graft.pth"
+fi
