@@ -102,6 +102,11 @@ constexpr size_t kPrefetchDistance = 8;
 
 class Worklist final : public RewriteListener {
  public:
+  // Leaves no queued mark behind, whatever way Run returns (an early
+  // verify_each error included): a later run on the graph would skip the
+  // marked nodes.
+  ~Worklist() override { Clear(); }
+
   void Push(Node* n) {
     if (n->scratch() & kQueued) return;
     n->scratch() |= kQueued;
@@ -198,7 +203,7 @@ class Driver {
         rules_.size());
     absl::flat_hash_set<int> fired;  // rules that applied in this sweep
     bool changed = true;
-    bool capped = false;
+    bool capped = cap == 0;  // a cap of 0 allows no rewrite: nothing to try
     while (changed && !capped && result.iterations < options_.max_iterations) {
       changed = false;
       ++result.iterations;
