@@ -77,10 +77,13 @@ class Rewriter {
   // ---- Transactions over node creation.
   void Begin() { created_.clear(); }
   absl::Span<Node* const> created() const { return created_; }
-  // Erases the nodes created since Begin(), newest first.
+  // Erases the nodes created since Begin(), newest first, without telling
+  // the listener: the graph is as it was, so nothing needs a new visit (the
+  // driver re-queuing a rolled-back node's operands would retry a root its
+  // refused replacement used, forever).
   void Rollback() {
     for (size_t i = created_.size(); i-- > 0;) {
-      if (!created_[i]->is_dead()) Erase(created_[i]);
+      if (!created_[i]->is_dead()) graph_.Erase(created_[i]);
     }
     created_.clear();
   }

@@ -107,6 +107,10 @@ class Rule {
       rw.Rollback();
       return absl::FailedPreconditionError(repl.status().message());
     }
+    if (absl::Status st = CheckNotSelfReferential(rw, root, *repl); !st.ok()) {
+      rw.Rollback();
+      return st;
+    }
     if (absl::Status st = CheckTypes(root, *repl); !st.ok()) {
       rw.Rollback();
       return st;
@@ -170,12 +174,35 @@ class Rule {
     }
     return absl::OkStatus();
   }
+  // The replacement is built before the root, so it cannot use the root's
+  // results (replacing their uses would also rewire the replacement into a
+  // cycle), nor be one of them (a rewrite that changes nothing).
+  static absl::Status CheckNotSelfReferential(const Rewriter& rw, Node* root,
+                                              const std::vector<Value*>& repl) {
+    auto fail = [&](Value* v) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the replacement depends on %", rw.graph().name(v), ", a result of the ",
+          root->op()->name(), " it replaces"));
+    };
+    for (Value* v : repl) {
+      if (v && v->def() == root) return fail(v);
+    }
+    for (Node* n : rw.created()) {
+      for (int i = 0; i < n->num_args(); ++i) {
+        if (Value* v = n->operand(i); v && v->def() == root) return fail(v);
+      }
+    }
+    return absl::OkStatus();
+  }
   static absl::Status CheckTypes(Node* root, const std::vector<Value*>& repl) {
     if (static_cast<int>(repl.size()) != root->num_results())
       return absl::FailedPreconditionError(absl::StrCat(
           "the replacement has ", repl.size(), " results, ", root->op()->name(), " has ",
           root->num_results()));
     for (size_t i = 0; i < repl.size(); ++i) {
+      if (!repl[i])
+        return absl::FailedPreconditionError(
+            absl::StrCat("the replacement gives no value for result ", i));
       TensorType want = root->result(static_cast<int>(i))->type(), got = repl[i]->type();
       if (want != got)
         return absl::FailedPreconditionError(absl::StrCat(
