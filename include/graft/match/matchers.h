@@ -158,7 +158,8 @@ struct InputP : PatternTag {
     Value* v = a.value();
     if (!v || !v->is_input() || !(mask & (1 << static_cast<int>(s.graph().input_kind(v)))))
       return s.Fail([&] {
-        return absl::StrCat("expected a ", label, ", got ", DescribeArg(s.graph(), a));
+        return absl::StrCat("expected ", label == "input" ? "an " : "a ", label, ", got ",
+                            DescribeArg(s.graph(), a));
       });
     return p.Match(a, s);
   }
