@@ -504,13 +504,13 @@ TEST(GraphTest, ArenaBytes) {
   Value* a = g.AddInput(F32({2, 3}), "a");
   Value* b = g.AddInput(F32({3, 4}), "b");
   EXPECT_EQ(g.arena_bytes(), 0u);  // inputs live outside the arena
-  // One block per node: the node, its results and its argument slots
-  // (an Arg and a use index each), rounded up to 8 bytes.
-  const size_t slot = sizeof(Arg) + 8;
+  // One block per node: the node, its results and its arguments (an Arg
+  // and a 32-bit use index each), rounded up to 8 bytes.
+  const size_t slot = sizeof(Arg) + sizeof(uint32_t);
   const size_t mm_bytes = (sizeof(Node) + sizeof(Value) + 2 * slot + 7) / 8 * 8;
   Node* mm = g.CreateNode(ops::Builtin().mm, {Arg(a), Arg(b)}, {F32({2, 4})});
   EXPECT_EQ(g.arena_bytes(), mm_bytes);
-  EXPECT_LE(mm_bytes, 128u);  // the header's "about 120 bytes"
+  EXPECT_LE(mm_bytes, 104u);  // the header's "104 bytes"
   const size_t ln_bytes = (sizeof(Node) + 3 * sizeof(Value) + 5 * slot + 7) / 8 * 8;
   g.CreateNode(ops::Builtin().native_layer_norm,
                {Arg(mm->result()), Literal::Ints({4}), Literal::None(), Literal::None(),
@@ -526,7 +526,8 @@ TEST(GraphTest, ArenaBytes) {
 TEST(GraphTest, ArenaBytesCountsSpilledUseLists) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  const size_t relu_bytes = (sizeof(Node) + sizeof(Value) + sizeof(Arg) + 8 + 7) / 8 * 8;
+  const size_t relu_bytes =
+      (sizeof(Node) + sizeof(Value) + sizeof(Arg) + sizeof(uint32_t) + 7) / 8 * 8;
   g.CreateNode(ops::Builtin().relu, {Arg(x)}, {F32({4})});
   // The first use is inline.
   EXPECT_EQ(g.arena_bytes(), relu_bytes);

@@ -3,11 +3,12 @@
 // order, as in an ATen call (`view_copy(%x, [128, 384])`).
 //
 // Layout, chosen for the rewrite driver's hot path:
-// - a node, its result Values and its argument slots are one arena block
-//   (about 120 bytes for a two-argument, one-result node);
+// - a node, its result Values, its arguments and their use positions are
+//   one arena block (104 bytes for a two-argument, one-result node); a
+//   result finds its node by its index, so a Value stores no node pointer;
 // - every Value keeps its uses (user node, argument index) in a vector whose
-//   first element is inline, and every argument slot remembers its position
-//   in that vector, so adding or removing a use is O(1) and "all users of a
+//   first element is inline, and every argument remembers its position in
+//   that vector, so adding or removing a use is O(1) and "all users of a
 //   value" is O(users);
 // - nodes form a doubly linked list kept in topological order: insertion
 //   before a node and erasure are O(1). Erased nodes stay in the arena until
@@ -98,11 +99,13 @@ struct Use {
 
 class Value {
  public:
+  Value() : index_(0), input_(0) {}
+
   TensorType type() const { return type_; }
   void set_type(TensorType t) { type_ = t; }
   // The producing node, or nullptr for a graph input.
-  Node* def() const { return def_; }
-  bool is_input() const { return def_ == nullptr; }
+  inline Node* def() const;
+  bool is_input() const { return input_; }
   // The result index in def(), or the input index.
   uint32_t index() const { return index_; }
 
@@ -115,9 +118,9 @@ class Value {
   friend class Graph;
   friend class Node;
   TensorType type_;
-  Node* def_ = nullptr;
-  uint32_t index_ = 0;
-  uint32_t name_ = 0;  // index into the graph's name pool; 0 = unnamed
+  uint32_t index_ : 31;
+  uint32_t input_ : 1;  // a graph input (else result index_ of the node before it)
+  uint32_t name_ = 0;   // index into the graph's name pool; 0 = unnamed
   static constexpr size_t kInlineUses = 1;
   absl::InlinedVector<Use, kInlineUses> uses_;
 };
@@ -129,7 +132,7 @@ class Node {
   bool is(const OpDef* op) const { return op_ == op; }
 
   int num_args() const { return num_args_; }
-  Arg arg(int i) const { return slots()[i].arg; }
+  Arg arg(int i) const { return args()[i]; }
   // Argument `i` as a value, or nullptr (a literal, or out of range).
   Value* operand(int i) const { return i < num_args_ ? arg(i).value() : nullptr; }
   // Argument `i` as a literal, or nullptr (a value, or out of range).
@@ -153,14 +156,17 @@ class Node {
 
  private:
   friend class Graph;
-  struct Slot {
-    Arg arg;
-    uint32_t use_index;  // position of this use in arg.value()->uses_
-  };
+  // The block: Node, results, arguments, then each argument's position in
+  // its value's use list (use_index, for O(1) removal).
+  static size_t BlockBytes(size_t num_results, size_t num_args) {
+    return sizeof(Node) + num_results * sizeof(Value) +
+           num_args * (sizeof(Arg) + sizeof(uint32_t));
+  }
   const Value* results() const { return reinterpret_cast<const Value*>(this + 1); }
   Value* results() { return reinterpret_cast<Value*>(this + 1); }
-  const Slot* slots() const { return reinterpret_cast<const Slot*>(results() + num_results_); }
-  Slot* slots() { return reinterpret_cast<Slot*>(results() + num_results_); }
+  const Arg* args() const { return reinterpret_cast<const Arg*>(results() + num_results_); }
+  Arg* args() { return reinterpret_cast<Arg*>(results() + num_results_); }
+  uint32_t* use_index() { return reinterpret_cast<uint32_t*>(args() + num_args_); }
 
   const OpDef* op_ = nullptr;
   Node* prev_ = nullptr;
@@ -171,6 +177,12 @@ class Node {
   uint32_t scratch_ = 0;
   bool dead_ = false;
 };
+
+// A node's results follow it in its arena block, in index order.
+inline Node* Value::def() const {
+  if (input_) return nullptr;
+  return const_cast<Node*>(reinterpret_cast<const Node*>(this - index_) - 1);
+}
 
 class Graph {
  public:
@@ -200,6 +212,7 @@ class Graph {
     in.value = std::make_unique<Value>();
     in.value->type_ = type;
     in.value->index_ = static_cast<uint32_t>(inputs_.size() - 1);
+    in.value->input_ = 1;
     in.kind = kind;
     in.original_name = std::string(original_name);
     input_values_.push_back(in.value.get());
@@ -235,9 +248,7 @@ class Graph {
   Node* CreateNode(const OpDef* op, absl::Span<const Arg> args,
                    absl::Span<const TensorType> result_types,
                    Node* before = nullptr, uint32_t loc = 0) {
-    size_t bytes = sizeof(Node) + result_types.size() * sizeof(Value) +
-                   args.size() * sizeof(Node::Slot);
-    Node* n = new (Allocate(bytes)) Node;
+    Node* n = new (Allocate(Node::BlockBytes(result_types.size(), args.size()))) Node;
     n->op_ = op;
     n->num_results_ = static_cast<uint16_t>(result_types.size());
     n->num_args_ = static_cast<uint16_t>(args.size());
@@ -245,13 +256,14 @@ class Graph {
     for (size_t i = 0; i < result_types.size(); ++i) {
       Value* v = new (n->results() + i) Value;
       v->type_ = result_types[i];
-      v->def_ = n;
       v->index_ = static_cast<uint32_t>(i);
     }
-    Node::Slot* slots = n->slots();
+    Arg* a = n->args();
+    uint32_t* use_index = n->use_index();
     for (size_t i = 0; i < args.size(); ++i) {
-      new (slots + i) Node::Slot{args[i], 0};
-      if (Value* v = args[i].value()) slots[i].use_index = AddUse(v, n, static_cast<uint32_t>(i));
+      a[i] = args[i];
+      use_index[i] = 0;
+      if (Value* v = args[i].value()) use_index[i] = AddUse(v, n, static_cast<uint32_t>(i));
     }
     Link(n, before);
     ++num_nodes_;
@@ -269,10 +281,11 @@ class Graph {
 
   // Replaces argument `i` of `n`.
   void SetArg(Node* n, int i, Arg a) {
-    Node::Slot& slot = n->slots()[i];
-    if (Value* old = slot.arg.value()) RemoveUse(old, slot.use_index);
-    slot.arg = a;
-    if (Value* v = a.value()) slot.use_index = AddUse(v, n, static_cast<uint32_t>(i));
+    Arg& arg = n->args()[i];
+    uint32_t& use_index = n->use_index()[i];
+    if (Value* old = arg.value()) RemoveUse(old, use_index);
+    arg = a;
+    if (Value* v = a.value()) use_index = AddUse(v, n, static_cast<uint32_t>(i));
   }
 
   // Makes every use of `from` (node arguments and graph outputs) use `to`.
@@ -419,7 +432,7 @@ class Graph {
     v->uses_.pop_back();
     if (pos == v->uses_.size()) return;
     if (last.user) {
-      last.user->slots()[last.index].use_index = pos;
+      last.user->use_index()[last.index] = pos;
     } else {
       outputs_[last.index].use_index = pos;
     }
@@ -440,9 +453,10 @@ class Graph {
   // valid until the graph dies (DestroyResults), so a stale pointer to one is
   // an error the verifier reports rather than a dangling pointer.
   void DestroyNode(Node* n) {
-    Node::Slot* slots = n->slots();
+    const Arg* args = n->args();
+    const uint32_t* use_index = n->use_index();
     for (int i = 0; i < n->num_args_; ++i) {
-      if (Value* v = slots[i].arg.value()) RemoveUse(v, slots[i].use_index);
+      if (Value* v = args[i].value()) RemoveUse(v, use_index[i]);
     }
     n->dead_ = true;
   }
