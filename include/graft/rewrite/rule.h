@@ -25,10 +25,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -204,12 +206,23 @@ class Rule {
         return absl::FailedPreconditionError(
             absl::StrCat("the replacement gives no value for result ", i));
       TensorType want = root->result(static_cast<int>(i))->type(), got = repl[i]->type();
-      if (want != got)
-        return absl::FailedPreconditionError(absl::StrCat(
-            "the replacement computes ", got.ToString(), " where ", root->op()->name(),
-            " produced ", want.ToString()));
+      if (want != got) return TypeRefusal(root->op(), want, got);
     }
     return absl::OkStatus();
+  }
+  // Ops and types are interned and immortal, so the reason for a (root op,
+  // wanted, computed) triple never changes: it is spelled once per thread,
+  // not at every refused site (formatting two types dominated the cost of
+  // a refusal).
+  static absl::Status TypeRefusal(const OpDef* op, TensorType want, TensorType got) {
+    thread_local absl::flat_hash_map<std::tuple<const OpDef*, TensorType, TensorType>,
+                                     std::string>
+        reasons;
+    auto [it, inserted] = reasons.try_emplace(std::make_tuple(op, want, got));
+    if (inserted)
+      it->second = absl::StrCat("the replacement computes ", got.ToString(), " where ",
+                                op->name(), " produced ", want.ToString());
+    return absl::FailedPreconditionError(it->second);
   }
 
   std::string name_;
