@@ -60,7 +60,7 @@ template <typename T>
 class Stack {
  public:
   void push_back(const T& v) {
-    if (ABSL_PREDICT_FALSE(size_ == buf_.size())) buf_.resize(buf_.size() * 2 + 8);
+    if (ABSL_PREDICT_FALSE(size_ == buf_.size())) Grow();
     buf_[size_++] = v;
   }
   void truncate(uint32_t n) { size_ = n < size_ ? n : size_; }
@@ -71,6 +71,8 @@ class Stack {
   absl::Span<const T> span() const { return absl::MakeConstSpan(buf_.data(), size_); }
 
  private:
+  ABSL_ATTRIBUTE_NOINLINE void Grow() { buf_.resize(buf_.size() * 2 + 8); }
+
   std::vector<T> buf_;
   uint32_t size_ = 0;
 };
