@@ -92,6 +92,16 @@ TEST(TensorTypeTest, ZeroRankAndZeroSize) {
   EXPECT_EQ(empty.ToString(), "f32[0, 3]");
 }
 
+TEST(TensorTypeTest, NumelOverflowIsUnknown) {
+  const int64_t big = int64_t{1} << 62;
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, {big, 2}).numel(), std::nullopt);
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, {big, 4, 3}).numel(), std::nullopt);
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, {big, 1}).numel(), big);
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, {big, 4, 0}).numel(), 0);
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, {0, big, 4}).numel(), 0);
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, {0, Dim::Symbol("s0")}).numel(), std::nullopt);
+}
+
 TEST(TensorTypeTest, InternedEqualityIsIdentity) {
   TensorType a = TensorType::Get(DType::kFloat32, {128, 384});
   std::vector<Dim> dims = {128, 384};

@@ -124,7 +124,9 @@ class OpRegistry {
       sep = dot;
     }
     absl::string_view rest = absl::string_view(s).substr(sep + 2);
-    if (sep == 0 || rest.empty() || rest.front() == '.')
+    // A second `::` would end up inside the base name (`aten::mm::x.default`).
+    if (sep == 0 || rest.empty() || rest.front() == '.' ||
+        rest.find("::") != absl::string_view::npos)
       return absl::InvalidArgumentError(absl::StrCat("malformed op name '", name, "'"));
     size_t dot = rest.find('.');
     if (dot == absl::string_view::npos) return s + ".default";

@@ -9,6 +9,7 @@
 #define GRAFT_IR_TENSOR_TYPE_H_
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -152,13 +153,19 @@ class TensorType {
     }
     return true;
   }
-  // Number of elements, or nullopt when a dim is symbolic.
+  // Number of elements, or nullopt when a dim is symbolic or the count does
+  // not fit int64 (a parsed file may claim any sizes; overflow would be UB).
   std::optional<int64_t> numel() const {
     int64_t n = 1;
+    bool overflow = false, zero = false;
     for (Dim d : s_->shape) {
       if (!d.is_static()) return std::nullopt;
-      n *= d.size();
+      zero |= d.size() == 0;
+      if (d.size() != 0 && n > std::numeric_limits<int64_t>::max() / d.size()) overflow = true;
+      if (!overflow) n *= d.size();
     }
+    if (zero) return 0;
+    if (overflow) return std::nullopt;
     return n;
   }
   TensorType WithShape(absl::Span<const Dim> shape) const {

@@ -62,7 +62,7 @@ inline absl::Status CheckArgs(const OpDef* op, absl::Span<const Arg> args) {
         s->num_required() == static_cast<int>(s->params.size())
             ? std::string()
             : absl::StrCat(" to ", s->params.size()),
-        " arguments, got ", n));
+        s->params.size() == 1 ? " argument" : " arguments", ", got ", n));
   for (int i = 0; i < n; ++i) {
     const Param& p = s->params[i];
     if (!ArgFits(p, args[i]))

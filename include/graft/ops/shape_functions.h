@@ -12,6 +12,7 @@
 #ifndef GRAFT_OPS_SHAPE_FUNCTIONS_H_
 #define GRAFT_OPS_SHAPE_FUNCTIONS_H_
 
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -92,7 +93,9 @@ inline absl::StatusOr<Shape> Broadcast(const OpCall& c, absl::Span<const Dim> a,
     Dim db = i < n - b.size() ? Dim(1) : b[i - (n - b.size())];
     if (da == Dim(1)) {
       out[i] = db;
-    } else if (db == Dim(1) || Compatible(da, db)) {
+    } else if (db == Dim(1)) {
+      out[i] = da;  // not Unify: a symbolic `da` must survive a size-1 `db`
+    } else if (Compatible(da, db)) {
       out[i] = Unify(da, db);
     } else {
       return c.Error(absl::StrCat("shapes ", ShapeString(a), " and ", ShapeString(b),
@@ -191,7 +194,10 @@ inline absl::StatusOr<TypeList> Linear(const OpCall& c) {
     GRAFT_RETURN_IF_ERROR(NeedKnown(c, {b}));
     GRAFT_RETURN_IF_ERROR(SameDType(c, x, b));
     GRAFT_ASSIGN_OR_RETURN(Shape s, Broadcast(c, out, b.shape()));
-    if (s.size() != out.size())
+    // The bias is added into the output: it may broadcast, never widen it.
+    bool widens = s.size() != out.size();
+    for (size_t i = 0; !widens && i < s.size(); ++i) widens = !Compatible(s[i], out[i]);
+    if (widens)
       return c.Error(absl::StrCat("bias ", b.ToString(), " does not broadcast to ",
                                   ShapeString(out)));
   }
@@ -274,6 +280,11 @@ inline absl::StatusOr<TypeList> View(const OpCall& c) {
     } else if (size[i] < 0) {
       return c.Error(absl::StrCat("invalid size ", size[i]));
     } else {
+      // An int64 overflow would be UB and could fake a match; no tensor has
+      // that many elements, so the size is simply invalid.
+      if (size[i] != 0 && known > std::numeric_limits<int64_t>::max() / size[i])
+        return c.Error(absl::StrCat("size ", c.lit(1)->ToString(), " is invalid for input ",
+                                    t.ToString()));
       known *= size[i];
       out.push_back(Dim(size[i]));
     }
@@ -306,6 +317,9 @@ inline absl::StatusOr<TypeList> Expand(const OpCall& c) {
   size_t lead = size.size() - t.rank();
   Shape out(size.size());
   for (size_t i = 0; i < size.size(); ++i) {
+    // Dim(negative) would be read as a symbol.
+    if (size[i] < -1)
+      return c.Error(absl::StrCat("invalid size ", size[i], " in ", c.lit(1)->ToString()));
     if (i < lead) {
       if (size[i] < 0) return c.Error("-1 is not allowed in a new leading dimension");
       out[i] = Dim(size[i]);
@@ -341,11 +355,20 @@ inline absl::StatusOr<TypeList> Binary(const OpCall& c, bool true_divide) {
   GRAFT_ASSIGN_OR_RETURN(Shape s, Broadcast(c, a.shape(), b.shape()));
   DType d;
   if ((a.rank() == 0) != (b.rank() == 0)) {
-    TensorType dim0 = a.rank() == 0 ? a : b, full = a.rank() == 0 ? b : a;
-    DType p = PromoteTypes(dim0.dtype(), full.dtype());
-    bool crosses = (IsFloatingPoint(dim0.dtype()) && !IsFloatingPoint(full.dtype())) ||
-                   (IsIntegral(dim0.dtype()) && full.dtype() == DType::kBool);
-    d = crosses ? p : full.dtype();
+    // torch's combine_categories (c10/core/ScalarType.h's result_type): the
+    // 0-dim operand counts only when its category is higher.
+    DType hi = (a.rank() == 0 ? b : a).dtype(), lo = (a.rank() == 0 ? a : b).dtype();
+    if (IsComplex(hi)) {
+      d = hi;
+    } else if (IsComplex(lo)) {
+      d = IsFloatingPoint(hi) ? PromoteTypes(hi, DType::kComplex32) : lo;
+    } else if (IsFloatingPoint(hi)) {
+      d = hi;
+    } else if (hi == DType::kBool || IsFloatingPoint(lo)) {
+      d = PromoteTypes(hi, lo);
+    } else {
+      d = hi;
+    }
   } else {
     d = PromoteTypes(a.dtype(), b.dtype());
   }
@@ -377,7 +400,8 @@ inline absl::StatusOr<TypeList> NativeLayerNorm(const OpCall& c) {
     return c.Error(absl::StrCat("normalized_shape ", c.lit(1)->ToString(),
                                 " does not fit input ", t.ToString()));
   for (size_t i = 0; i < norm.size(); ++i) {
-    if (!Compatible(t.dim(axis + static_cast<int>(i)), Dim(norm[i])))
+    // Dim(negative) would be read as a symbol and match anything.
+    if (norm[i] < 0 || !Compatible(t.dim(axis + static_cast<int>(i)), Dim(norm[i])))
       return c.Error(absl::StrCat("normalized_shape ", c.lit(1)->ToString(),
                                   " does not match the trailing dims of ", t.ToString()));
   }
@@ -385,7 +409,9 @@ inline absl::StatusOr<TypeList> NativeLayerNorm(const OpCall& c) {
     if (c.is_none(p)) continue;
     TensorType w = c.type(p);
     GRAFT_RETURN_IF_ERROR(NeedKnown(c, {w}));
-    if (w.rank() != static_cast<int>(norm.size()))
+    bool fits = w.rank() == static_cast<int>(norm.size());
+    for (int i = 0; fits && i < w.rank(); ++i) fits = Compatible(w.dim(i), Dim(norm[i]));
+    if (!fits)
       return c.Error(absl::StrCat(p == 2 ? "weight " : "bias ", w.ToString(),
                                   " does not match normalized_shape"));
   }
@@ -421,9 +447,25 @@ inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
   auto at = [](absl::Span<const int64_t> v, int i) -> int64_t {
     return v.size() == 1 ? v[0] : v[i];
   };
-  for (auto v : {stride, padding, dilation}) {
-    if (v.size() != 1 && static_cast<int>(v.size()) != spatial)
-      return c.Error("stride, padding and dilation need one entry per spatial dim");
+  // Checked before any arithmetic: a zero stride divides by zero, a short
+  // list is read out of bounds. output_padding may be empty (no padding).
+  auto fits = [spatial](absl::Span<const int64_t> v) {
+    return v.size() == 1 || static_cast<int>(v.size()) == spatial;
+  };
+  if (!fits(stride) || !fits(padding) || !fits(dilation) || !(out_pad.empty() || fits(out_pad)))
+    return c.Error("stride, padding, dilation and output_padding need one entry per spatial dim");
+  for (int i = 0; i < spatial; ++i) {
+    if (at(stride, i) < 1)
+      return c.Error(absl::StrCat("stride must be >= 1, got ", c.lit(3)->ToString()));
+    if (at(padding, i) < 0)
+      return c.Error(absl::StrCat("padding must be >= 0, got ", c.lit(4)->ToString()));
+    if (at(dilation, i) < 1)
+      return c.Error(absl::StrCat("dilation must be >= 1, got ", c.lit(5)->ToString()));
+    if (transposed && !out_pad.empty() &&
+        (at(out_pad, i) < 0 || (at(out_pad, i) >= at(stride, i) &&
+                                at(out_pad, i) >= at(dilation, i))))
+      return c.Error(absl::StrCat("output_padding ", c.lit(7)->ToString(),
+                                  " must be smaller than stride or dilation"));
   }
   if (groups < 1) return c.Error("groups must be >= 1");
   Shape out{x.dim(0)};
@@ -432,9 +474,23 @@ inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
     if (cin.is_static() && w.dim(1).is_static() && cin.size() != w.dim(1).size() * groups)
       return c.Error(absl::StrCat("input channels ", cin.ToString(), " != weight ",
                                   w.ToString(), " in-channels x groups ", groups));
+    if (w.dim(0).is_static() && w.dim(0).size() % groups != 0)
+      return c.Error(absl::StrCat("weight ", w.ToString(),
+                                  " out-channels are not divisible by groups ", groups));
     out.push_back(w.dim(0));
   } else {
+    // A transposed weight is [in, out / groups, k...].
+    if (!Compatible(cin, w.dim(0)))
+      return c.Error(absl::StrCat("input channels ", cin.ToString(), " != weight ",
+                                  w.ToString(), " dim 0 (", w.dim(0).ToString(), ")"));
     out.push_back(w.dim(1).is_static() ? Dim(w.dim(1).size() * groups) : w.dim(1));
+  }
+  if (!c.is_none(2)) {
+    TensorType b = c.type(2);
+    GRAFT_RETURN_IF_ERROR(NeedKnown(c, {b}));
+    if (b.rank() != 1 || !Compatible(b.dim(0), out[1]))
+      return c.Error(absl::StrCat("bias ", b.ToString(), " does not match the ",
+                                  out[1].ToString(), " output channels"));
   }
   for (int i = 0; i < spatial; ++i) {
     Dim in = x.dim(2 + i), k = w.dim(2 + i);
@@ -443,10 +499,16 @@ inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
       continue;
     }
     int64_t s = at(stride, i), p = at(padding, i), d = at(dilation, i);
-    int64_t o = transposed
-                    ? (in.size() - 1) * s - 2 * p + d * (k.size() - 1) +
-                          (out_pad.empty() ? 0 : at(out_pad, i)) + 1
-                    : (in.size() + 2 * p - d * (k.size() - 1) - 1) / s + 1;
+    int64_t o;
+    if (transposed) {
+      o = (in.size() - 1) * s - 2 * p + d * (k.size() - 1) +
+          (out_pad.empty() ? 0 : at(out_pad, i)) + 1;
+    } else {
+      // Floor division, as torch: C++ truncation would round a kernel that
+      // overhangs the input by less than a stride up to one output element.
+      int64_t span = in.size() + 2 * p - d * (k.size() - 1) - 1;
+      o = (span >= 0 ? span / s : -((-span + s - 1) / s)) + 1;
+    }
     if (o <= 0) return c.Error(absl::StrCat("output size ", o, " is not positive"));
     out.push_back(Dim(o));
   }

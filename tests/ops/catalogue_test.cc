@@ -1,0 +1,293 @@
+// graft/ir/op.h and graft/ops/catalogue.h: op name canonicalization, the
+// registry's interning, ResolveOp's spellings and the catalogue's schemas.
+#include "graft/ops/catalogue.h"
+
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "graft/ops/infer.h"
+
+namespace graft {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(CanonicalizeTest, Spellings) {
+  EXPECT_EQ(*OpRegistry::Canonicalize("aten::mm.default"), "aten::mm.default");
+  EXPECT_EQ(*OpRegistry::Canonicalize("aten::mm"), "aten::mm.default");
+  EXPECT_EQ(*OpRegistry::Canonicalize("aten.mm.default"), "aten::mm.default");
+  EXPECT_EQ(*OpRegistry::Canonicalize("aten.mm"), "aten::mm.default");
+  EXPECT_EQ(*OpRegistry::Canonicalize("aten::add.Tensor"), "aten::add.Tensor");
+  EXPECT_EQ(*OpRegistry::Canonicalize("aten.add.Tensor"), "aten::add.Tensor");
+  EXPECT_EQ(*OpRegistry::Canonicalize("aten::transpose.int"), "aten::transpose.int");
+  EXPECT_EQ(*OpRegistry::Canonicalize("quantized_decomposed::quantize_per_tensor"),
+            "quantized_decomposed::quantize_per_tensor.default");
+}
+
+TEST(CanonicalizeTest, Errors) {
+  auto no_ns = OpRegistry::Canonicalize("mm");
+  ASSERT_FALSE(no_ns.ok());
+  EXPECT_EQ(no_ns.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(no_ns.status().message(),
+            "op name 'mm' has no namespace (expected 'aten::mm')");
+  for (const char* bad : {"::mm", "aten::", "aten::.default", "aten::mm.", "aten::mm.a.b",
+                          ".mm", "aten..mm", "a.b.c.d", "aten.", "aten::mm::x"}) {
+    auto r = OpRegistry::Canonicalize(bad);
+    ASSERT_FALSE(r.ok()) << bad << " gave " << *r;
+    EXPECT_EQ(r.status().message(), absl::StrCat("malformed op name '", bad, "'"));
+  }
+}
+
+TEST(OpRegistryTest, InternsWithStableDenseIds) {
+  OpRegistry r;
+  EXPECT_EQ(r.size(), 0u);
+  const OpDef* a = *r.Intern("my::a");
+  const OpDef* b = *r.Intern("my.b.v2");
+  EXPECT_EQ(a->id(), 0u);
+  EXPECT_EQ(b->id(), 1u);
+  EXPECT_EQ(r.size(), 2u);
+  // Every spelling of a name is the same op.
+  EXPECT_EQ(*r.Intern("my::a.default"), a);
+  EXPECT_EQ(*r.Intern("my.a"), a);
+  EXPECT_EQ(*r.Intern("my::b.v2"), b);
+  EXPECT_EQ(r.size(), 2u);
+  EXPECT_EQ(r.ById(0), a);
+  EXPECT_EQ(r.ById(1), b);
+  EXPECT_EQ(r.Find("my::a"), a);
+  EXPECT_EQ(r.Find("my::c"), nullptr);
+  EXPECT_EQ(r.Find("garbage"), nullptr);
+  EXPECT_EQ(a->schema(), nullptr);
+  EXPECT_FALSE(r.Intern("::").ok());
+}
+
+TEST(OpRegistryTest, NameParts) {
+  OpRegistry r;
+  const OpDef* op = *r.Intern("quantized_decomposed.dequantize_per_tensor.tensor");
+  EXPECT_EQ(op->name(), "quantized_decomposed::dequantize_per_tensor.tensor");
+  EXPECT_EQ(op->ns(), "quantized_decomposed");
+  EXPECT_EQ(op->base_name(), "dequantize_per_tensor");
+  EXPECT_EQ(op->overload(), "tensor");
+  const OpDef* mm = ops::Builtin().mm;
+  EXPECT_EQ(mm->ns(), "aten");
+  EXPECT_EQ(mm->base_name(), "mm");
+  EXPECT_EQ(mm->overload(), "default");
+}
+
+TEST(OpRegistryTest, RegisteringAnOpaqueOpKeepsItsId) {
+  OpRegistry r;
+  ASSERT_TRUE(r.Intern("x::first").ok());
+  const OpDef* opaque = *r.Intern("x::later");
+  uint32_t id = opaque->id();
+  ASSERT_EQ(opaque->schema(), nullptr);
+  OpSchema schema;
+  schema.params = {{"self", ParamKind::kTensor}};
+  schema.shape_fn = shape::SameAsInput;
+  const OpDef* registered = r.Register("x::later.default", std::move(schema));
+  EXPECT_EQ(registered, opaque);
+  EXPECT_EQ(registered->id(), id);
+  ASSERT_NE(registered->schema(), nullptr);
+  EXPECT_EQ(registered->schema()->params.size(), 1u);
+  EXPECT_EQ(r.size(), 2u);
+}
+
+TEST(OpRegistryTest, NumRequired) {
+  EXPECT_EQ(ops::Builtin().mm->schema()->num_required(), 2);
+  EXPECT_EQ(ops::Builtin().add->schema()->num_required(), 2);      // alpha defaults
+  EXPECT_EQ(ops::Builtin().linear->schema()->num_required(), 2);   // bias is optional
+  EXPECT_EQ(ops::Builtin().addmm->schema()->num_required(), 3);
+  EXPECT_EQ(ops::Builtin().to_copy->schema()->num_required(), 1);
+  EXPECT_EQ(ops::Builtin().softmax->schema()->num_required(), 3);
+  EXPECT_EQ(ops::Builtin().native_layer_norm->schema()->num_required(), 5);
+  EXPECT_EQ(ops::Builtin().convolution->schema()->num_required(), 9);
+  EXPECT_EQ(ops::Builtin().embedding->schema()->num_required(), 2);
+}
+
+TEST(CatalogueTest, ResolveShortNames) {
+  struct Case {
+    const char* short_name;
+    const char* canonical;
+  };
+  const Case cases[] = {
+      {"mm", "aten::mm.default"},
+      {"bmm", "aten::bmm.default"},
+      {"addmm", "aten::addmm.default"},
+      {"linear", "aten::linear.default"},
+      {"matmul", "aten::matmul.default"},
+      {"permute_copy", "aten::permute_copy.default"},
+      {"t_copy", "aten::t_copy.default"},
+      {"transpose_copy", "aten::transpose_copy.int"},
+      {"view_copy", "aten::view_copy.default"},
+      {"expand_copy", "aten::expand_copy.default"},
+      {"clone", "aten::clone.default"},
+      {"_to_copy", "aten::_to_copy.default"},
+      {"add", "aten::add.Tensor"},
+      {"sub", "aten::sub.Tensor"},
+      {"mul", "aten::mul.Tensor"},
+      {"div", "aten::div.Tensor"},
+      {"relu", "aten::relu.default"},
+      {"gelu", "aten::gelu.default"},
+      {"_softmax", "aten::_softmax.default"},
+      {"native_layer_norm", "aten::native_layer_norm.default"},
+      {"embedding", "aten::embedding.default"},
+      {"convolution", "aten::convolution.default"},
+      {"t", "aten::t.default"},
+      {"permute", "aten::permute.default"},
+      {"view", "aten::view.default"},
+      {"reshape", "aten::reshape.default"},
+      {"expand", "aten::expand.default"},
+  };
+  std::set<const OpDef*> seen;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.short_name);
+    auto op = ResolveOp(c.short_name);
+    ASSERT_TRUE(op.ok()) << op.status();
+    EXPECT_EQ((*op)->name(), c.canonical);
+    EXPECT_NE((*op)->schema(), nullptr);
+    EXPECT_EQ(*ResolveOp(c.canonical), *op);
+    EXPECT_TRUE(seen.insert(*op).second) << "two short names for one op";
+  }
+}
+
+TEST(CatalogueTest, ResolveQualifiedSpellings) {
+  const OpDef* mm = ops::Builtin().mm;
+  EXPECT_EQ(*ResolveOp("aten.mm.default"), mm);
+  EXPECT_EQ(*ResolveOp("aten::mm"), mm);
+  EXPECT_EQ(*ResolveOp("aten::mm.default"), mm);
+  EXPECT_EQ(*ResolveOp("aten.mm"), mm);
+  EXPECT_EQ(*ResolveOp("aten.add.Tensor"), ops::Builtin().add);
+  EXPECT_EQ(*ResolveOp("aten.permute_copy.default"), ops::Builtin().permute_copy);
+  EXPECT_EQ(*ResolveOp("aten::transpose.int"), ops::Builtin().transpose);
+  EXPECT_EQ(*ResolveOp("aten.transpose_copy.int"), ops::Builtin().transpose_copy);
+}
+
+TEST(CatalogueTest, UnknownShortNameIsAnError) {
+  for (const char* name : {"frobnicate", "transpose", "Mm", "add_"}) {
+    auto op = ResolveOp(name);
+    ASSERT_FALSE(op.ok()) << name;
+    EXPECT_EQ(op.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(op.status().message(),
+              absl::StrCat("unknown op '", name,
+                           "' (not in the catalogue; write a qualified name such as 'aten::",
+                           name, ".default' for an op outside it)"));
+  }
+}
+
+TEST(CatalogueTest, MalformedQualifiedNameIsAnError) {
+  auto op = ResolveOp("aten::mm.a.b");
+  ASSERT_FALSE(op.ok());
+  EXPECT_EQ(op.status().message(), "malformed op name 'aten::mm.a.b'");
+}
+
+TEST(CatalogueTest, OpaqueOpsInternWithStableIds) {
+  size_t before = Ops().size();
+  auto a = ResolveOp("my_backend::fused_gemm.out");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ((*a)->schema(), nullptr);
+  EXPECT_EQ((*a)->name(), "my_backend::fused_gemm.out");
+  EXPECT_EQ(Ops().size(), before + 1);
+  EXPECT_EQ((*a)->id(), before);
+  EXPECT_EQ(Ops().ById((*a)->id()), *a);
+  // Again, in the other spelling: the same op, no new id.
+  auto again = ResolveOp("my_backend.fused_gemm.out");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *a);
+  EXPECT_EQ(Ops().size(), before + 1);
+  // An unknown overload of a catalogue op is its own (opaque) op.
+  auto mm_out = ResolveOp("aten::mm.out");
+  ASSERT_TRUE(mm_out.ok());
+  EXPECT_NE(*mm_out, ops::Builtin().mm);
+  EXPECT_EQ((*mm_out)->schema(), nullptr);
+}
+
+TEST(CatalogueTest, BuiltinsAreTheRegisteredOps) {
+  const ops::BuiltinOps& b = ops::Builtin();
+  const OpDef* all[] = {b.mm,       b.bmm,        b.addmm,       b.linear,
+                        b.matmul,   b.permute_copy, b.t_copy,    b.transpose_copy,
+                        b.view_copy, b.expand_copy, b.clone,     b.to_copy,
+                        b.add,      b.sub,        b.mul,         b.div,
+                        b.relu,     b.gelu,       b.softmax,     b.native_layer_norm,
+                        b.embedding, b.convolution, b.t,         b.transpose,
+                        b.permute,  b.view,       b.reshape,     b.expand};
+  std::set<const OpDef*> distinct;
+  for (const OpDef* op : all) {
+    ASSERT_NE(op, nullptr);
+    ASSERT_NE(op->schema(), nullptr) << op->name();
+    EXPECT_NE(op->schema()->shape_fn, nullptr) << op->name();
+    EXPECT_EQ(Ops().Find(op->name()), op);
+    EXPECT_EQ(Ops().ById(op->id()), op);
+    distinct.insert(op);
+  }
+  EXPECT_EQ(distinct.size(), 28u);
+  EXPECT_EQ(b.transpose->name(), "aten::transpose.int");
+  EXPECT_EQ(b.softmax->name(), "aten::_softmax.default");
+  EXPECT_EQ(b.to_copy->name(), "aten::_to_copy.default");
+}
+
+TEST(CatalogueTest, SchemaDetails) {
+  const ops::BuiltinOps& b = ops::Builtin();
+  EXPECT_TRUE(b.add->schema()->commutative);
+  EXPECT_TRUE(b.mul->schema()->commutative);
+  EXPECT_FALSE(b.sub->schema()->commutative);
+  EXPECT_FALSE(b.div->schema()->commutative);
+  EXPECT_FALSE(b.mm->schema()->commutative);
+  EXPECT_EQ(b.native_layer_norm->schema()->num_results, 3);
+  EXPECT_EQ(b.mm->schema()->num_results, 1);
+  const OpSchema& addmm = *b.addmm->schema();
+  ASSERT_EQ(addmm.params.size(), 5u);
+  EXPECT_EQ(addmm.params[0].name, "self");
+  EXPECT_EQ(addmm.params[1].name, "mat1");
+  EXPECT_EQ(addmm.params[2].name, "mat2");
+  EXPECT_EQ(addmm.params[3].name, "beta");
+  EXPECT_EQ(addmm.params[3].default_value, Literal::Int(1));
+  const OpSchema& linear = *b.linear->schema();
+  ASSERT_EQ(linear.params.size(), 3u);
+  EXPECT_EQ(linear.params[2].kind, ParamKind::kOptionalTensor);
+  const OpSchema& gelu = *b.gelu->schema();
+  EXPECT_EQ(gelu.params[1].default_value, Literal::String("none"));
+  const OpSchema& embedding = *b.embedding->schema();
+  EXPECT_EQ(embedding.params[2].default_value, Literal::Int(-1));
+  EXPECT_EQ(ParamKindName(ParamKind::kInts), "int[]");
+  EXPECT_EQ(ParamKindName(ParamKind::kOptionalTensor), "Tensor?");
+}
+
+TEST(CatalogueTest, ArgFits) {
+  Param tensor{"self", ParamKind::kTensor};
+  Param opt_tensor{"bias", ParamKind::kOptionalTensor};
+  Param scalar{"alpha", ParamKind::kScalar, Literal::Int(1)};
+  Param flt{"eps", ParamKind::kFloat};
+  Param opt_dtype{"dtype", ParamKind::kDType, Literal::None(), true};
+  Param any{"layout", ParamKind::kAny, Literal::None(), true};
+  Graph g;
+  Value* v = g.AddInput(TensorType::Get(DType::kFloat32, {1}));
+  EXPECT_TRUE(ArgFits(tensor, v));
+  EXPECT_FALSE(ArgFits(tensor, Literal::None()));
+  EXPECT_FALSE(ArgFits(tensor, Arg()));
+  EXPECT_TRUE(ArgFits(opt_tensor, v));
+  EXPECT_TRUE(ArgFits(opt_tensor, Literal::None()));
+  EXPECT_FALSE(ArgFits(opt_tensor, Literal::Int(0)));
+  EXPECT_TRUE(ArgFits(scalar, Literal::Int(2)));
+  EXPECT_TRUE(ArgFits(scalar, Literal::Float(0.5)));
+  EXPECT_TRUE(ArgFits(scalar, Literal::Bool(true)));
+  EXPECT_FALSE(ArgFits(scalar, Literal::None()));
+  EXPECT_FALSE(ArgFits(scalar, v));
+  EXPECT_TRUE(ArgFits(flt, Literal::Int(0)));  // Python ints pass for floats
+  EXPECT_FALSE(ArgFits(flt, Literal::Bool(false)));
+  EXPECT_TRUE(ArgFits(opt_dtype, Literal::OfDType(DType::kFloat16)));
+  EXPECT_TRUE(ArgFits(opt_dtype, Literal::None()));
+  EXPECT_FALSE(ArgFits(opt_dtype, Literal::String("f16")));
+  EXPECT_TRUE(ArgFits(any, Literal::String("cpu")));
+  EXPECT_FALSE(ArgFits(any, v));
+}
+
+TEST(CatalogueTest, InferTypesOfAnOpaqueOpIsAnError) {
+  const OpDef* op = *ResolveOp("vendor::thing");
+  auto r = InferTypes(op, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("vendor::thing.default is not in the catalogue"));
+  EXPECT_TRUE(CheckArgs(op, {}).ok());  // nothing to check against
+}
+
+}  // namespace
+}  // namespace graft
