@@ -33,6 +33,9 @@ struct Token {
       case kEnd: return "end of input";
       case kString: return absl::StrCat("string \"", str, "\"");
       case kError: return std::string(str);
+      // `text` lacks the sigil; the reader wrote it.
+      case kValueName: return absl::StrCat("'%", text, "'");
+      case kGraphName: return absl::StrCat("'@", text, "'");
       default: return absl::StrCat("'", text, "'");
     }
   }

@@ -9,6 +9,7 @@
 #define GRAFT_IR_LITERAL_H_
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -103,8 +104,9 @@ class Literal {
   }
 
   // Shortest text that reads back as the same double.
+  // A NaN keeps its sign (`-nan`); its payload is not kept.
   static std::string FloatToString(double v) {
-    if (v != v) return "nan";
+    if (v != v) return std::signbit(v) ? "-nan" : "nan";
     if (v == 1.0 / 0.0) return "inf";
     if (v == -1.0 / 0.0) return "-inf";
     char buf[64];

@@ -14,7 +14,9 @@
 #ifndef GRAFT_IR_PARSER_H_
 #define GRAFT_IR_PARSER_H_
 
+#include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -31,6 +33,26 @@
 
 namespace graft {
 
+namespace parser_internal {
+
+// An integer after a '-' already taken (`neg`) or not. The lexer reads the
+// digits alone, and 9223372036854775808 is out of int64's range, yet
+// -9223372036854775808 is INT64_MIN, which the printer writes.
+inline std::optional<int64_t> TakeInt(TokenCursor& in, bool neg) {
+  const Token& t = in.tok();
+  if (t.kind == Token::kInt) {
+    int64_t v = in.Take().int_value;
+    return neg ? -v : v;
+  }
+  if (neg && t.kind == Token::kError && t.text == "9223372036854775808") {
+    in.Take();
+    return std::numeric_limits<int64_t>::min();
+  }
+  return std::nullopt;
+}
+
+}  // namespace parser_internal
+
 // Parses a literal argument: `3`, `-1`, `1e-05`, `[1, 0]`, `True`, `None`,
 // `"tanh"`, `f32`, `inf`.
 inline absl::StatusOr<const Literal*> ParseLiteral(TokenCursor& in) {
@@ -40,14 +62,15 @@ inline absl::StatusOr<const Literal*> ParseLiteral(TokenCursor& in) {
     in.Take();
     neg = true;
   }
+  if (auto i = parser_internal::TakeInt(in, neg)) return Literal::Int(*i);
   const Token& u = in.tok();
-  if (u.kind == Token::kInt) return Literal::Int(neg ? -in.Take().int_value : in.Take().int_value);
   if (u.kind == Token::kFloat) {
     double v = in.Take().float_value;
     return Literal::Float(neg ? -v : v);
   }
   if (u.kind == Token::kIdent && (u.text == "inf" || u.text == "nan")) {
-    double v = u.text == "inf" ? 1.0 / 0.0 : 0.0 / 0.0;
+    double v = u.text == "inf" ? std::numeric_limits<double>::infinity()
+                               : std::numeric_limits<double>::quiet_NaN();
     in.Take();
     return Literal::Float(neg ? -v : v);
   }
@@ -58,9 +81,9 @@ inline absl::StatusOr<const Literal*> ParseLiteral(TokenCursor& in) {
     if (!in.Accept("]")) {
       do {
         bool item_neg = in.Accept("-");
-        if (in.tok().kind != Token::kInt) return in.Expected("an integer in the list");
-        int64_t v = in.Take().int_value;
-        items.push_back(item_neg ? -v : v);
+        auto v = parser_internal::TakeInt(in, item_neg);
+        if (!v) return in.Expected("an integer in the list");
+        items.push_back(*v);
       } while (in.Accept(","));
       GRAFT_RETURN_IF_ERROR(in.Expect("]", "to close the list"));
     }
@@ -222,11 +245,14 @@ class GraphParser {
       if (!typed) {
         types = *inferred;
       } else if (types != *inferred) {
-        std::string want;
-        for (size_t i = 0; i < inferred->size(); ++i)
-          absl::StrAppend(&want, i ? ", " : "", (*inferred)[i].ToString());
-        return in_.ErrorAt(op_tok, absl::StrCat("declared result type does not match what ",
-                                                def->name(), " computes: ", want));
+        auto join = [](const TypeList& ts) {
+          std::string out;
+          for (size_t i = 0; i < ts.size(); ++i) absl::StrAppend(&out, i ? ", " : "", ts[i].ToString());
+          return out;
+        };
+        return in_.ErrorAt(op_tok, absl::StrCat("declared result type ", join(types),
+                                                " does not match what ", def->name(),
+                                                " computes: ", join(*inferred)));
       }
     } else if (!typed && !results.empty()) {
       return in_.ErrorAt(op_tok, absl::StrCat(def->name(),

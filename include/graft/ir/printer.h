@@ -15,6 +15,7 @@
 #ifndef GRAFT_IR_PRINTER_H_
 #define GRAFT_IR_PRINTER_H_
 
+#include <cctype>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -85,7 +86,12 @@ struct PrintOptions {
 
 inline std::string Print(const Graph& g, PrintOptions options = {}) {
   printer_internal::Namer namer(g, options.number_nodes);
-  std::string out = absl::StrCat("graph @", g.name().empty() ? "main" : g.name(), "(");
+  // The graph name obeys the value names' rule too, or it would not parse.
+  std::string name = g.name().empty() ? "main" : g.name();
+  for (char& c : name) {
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) c = '_';
+  }
+  std::string out = absl::StrCat("graph @", name, "(");
   for (size_t i = 0; i < g.inputs().size(); ++i) {
     const Value* in = g.inputs()[i];
     absl::StrAppend(&out, i ? ",\n    " : "\n    ");

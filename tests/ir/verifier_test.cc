@@ -1,0 +1,276 @@
+// graft/ir/verifier.h: every rejection names the offending node.
+#include "graft/ir/verifier.h"
+
+#include <memory>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "graft/ir/builder.h"
+
+namespace graft {
+namespace {
+
+using ::testing::HasSubstr;
+
+TensorType F32(std::initializer_list<Dim> shape) { return TensorType::Get(DType::kFloat32, shape); }
+
+struct Whisper {
+  Graph g{"whisper_logits"};
+  Value* x;
+  Value* w;
+  Node* permute;
+  Node* view;
+  Node* mm;
+  Node* out;
+
+  Whisper() {
+    x = g.AddInput(F32({1, 128, 384}), "x");
+    w = g.AddInput(F32({51864, 384}), "w", InputKind::kParameter);
+    Builder b(g);
+    permute = *b.Create("permute_copy", {w, Literal::Ints({1, 0})});
+    view = *b.Create("view_copy", {x, Literal::Ints({128, 384})});
+    mm = *b.Create("mm", {view->result(), permute->result()});
+    out = *b.Create("view_copy", {mm->result(), Literal::Ints({1, 128, 51864})});
+    g.set_name(permute->result(), "permute");
+    g.set_name(view->result(), "view");
+    g.set_name(mm->result(), "mm");
+    g.set_name(out->result(), "logits");
+    g.AddOutput(out->result());
+  }
+};
+
+TEST(VerifierTest, AcceptsWellFormedGraphs) {
+  Whisper w;
+  EXPECT_TRUE(Verify(w.g).ok()) << Verify(w.g);
+  Graph empty;
+  EXPECT_TRUE(Verify(empty).ok());
+  Graph passthrough;
+  passthrough.AddOutput(passthrough.AddInput(F32({2}), "x"));
+  EXPECT_TRUE(Verify(passthrough).ok());
+}
+
+TEST(VerifierTest, UseBeforeDefinition) {
+  Whisper w;
+  // mm above its operand view: the order is no longer topological.
+  w.g.MoveBefore(w.mm, w.view);
+  absl::Status s = Verify(w.g);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "node %mm = aten::mm.default: argument 0 is not defined before its use (graph not "
+            "in topological order, or value from another graph)");
+}
+
+TEST(VerifierTest, UseOfItsOwnResult) {
+  Graph g;
+  Value* x = g.AddInput(F32({4}), "x");
+  Node* relu = *Builder(g).Create("relu", {x});
+  g.set_name(relu->result(), "r");
+  g.SetArg(relu, 0, relu->result());
+  EXPECT_EQ(Verify(g).message(),
+            "node %r = aten::relu.default: argument 0 is not defined before its use (graph not "
+            "in topological order, or value from another graph)");
+}
+
+TEST(VerifierTest, ValueFromAnotherGraph) {
+  Graph other;
+  Value* foreign = other.AddInput(F32({4}), "foreign");
+  Graph g;
+  Node* n = g.CreateNode(ops::Builtin().relu, {Arg(foreign)}, {F32({4})});
+  g.set_name(n->result(), "r");
+  EXPECT_THAT(Verify(g).message(),
+              HasSubstr("node %r = aten::relu.default: argument 0 is not defined before its use"));
+}
+
+TEST(VerifierTest, WrongArgumentCount) {
+  Graph g;
+  Value* a = g.AddInput(F32({2, 3}), "a");
+  Node* n = g.CreateNode(ops::Builtin().mm, {Arg(a)}, {F32({2, 3})});
+  g.set_name(n->result(), "mm");
+  EXPECT_EQ(Verify(g).message(),
+            "node %mm = aten::mm.default: aten::mm.default takes 2 arguments, got 1");
+}
+
+TEST(VerifierTest, TooManyArguments) {
+  Graph g;
+  Value* a = g.AddInput(F32({2, 3}), "a");
+  Node* n = g.CreateNode(ops::Builtin().relu, {Arg(a), Arg(a)}, {F32({2, 3})});
+  g.set_name(n->result(), "r");
+  EXPECT_EQ(Verify(g).message(),
+            "node %r = aten::relu.default: aten::relu.default takes 1 argument, got 2");
+}
+
+TEST(VerifierTest, WrongLiteralKind) {
+  Graph g;
+  Value* a = g.AddInput(F32({2, 3}), "a");
+  Node* n = g.CreateNode(ops::Builtin().permute_copy, {Arg(a), Literal::Int(1)}, {F32({3, 2})});
+  g.set_name(n->result(), "p");
+  EXPECT_EQ(Verify(g).message(),
+            "node %p = aten::permute_copy.default: aten::permute_copy.default argument 1 (dims) "
+            "expects int[], got 1");
+}
+
+TEST(VerifierTest, NoneForARequiredLiteral) {
+  Graph g;
+  Value* a = g.AddInput(F32({2, 3}), "a");
+  Node* n = g.CreateNode(ops::Builtin().softmax, {Arg(a), Literal::None(), Literal::Bool(false)},
+                         {F32({2, 3})});
+  g.set_name(n->result(), "s");
+  EXPECT_EQ(Verify(g).message(),
+            "node %s = aten::_softmax.default: aten::_softmax.default argument 1 (dim) expects "
+            "int, got None");
+}
+
+TEST(VerifierTest, TensorWhereALiteralBelongs) {
+  Graph g;
+  Value* a = g.AddInput(F32({2, 3}), "a");
+  Node* n = g.CreateNode(ops::Builtin().view_copy, {Arg(a), Arg(a)}, {F32({6})});
+  g.set_name(n->result(), "v");
+  EXPECT_EQ(Verify(g).message(),
+            "node %v = aten::view_copy.default: aten::view_copy.default argument 1 (size) "
+            "expects int[], got a tensor");
+}
+
+TEST(VerifierTest, MissingArgument) {
+  Graph g;
+  Value* a = g.AddInput(F32({2, 3}), "a");
+  Node* n = g.CreateNode(ops::Builtin().mm, {Arg(a), Arg()}, {F32({2, 3})});
+  g.set_name(n->result(), "mm");
+  EXPECT_EQ(Verify(g).message(), "node %mm = aten::mm.default: argument 1 is missing");
+}
+
+TEST(VerifierTest, WrongDeclaredResultType) {
+  Whisper w;
+  w.mm->result()->set_type(F32({128, 51865}));
+  EXPECT_EQ(Verify(w.g).message(),
+            "node %mm = aten::mm.default: result 0 has type f32[128, 51865] but the op "
+            "computes f32[128, 51864]");
+}
+
+TEST(VerifierTest, WrongResultDType) {
+  Whisper w;
+  w.permute->result()->set_type(TensorType::Get(DType::kFloat16, {384, 51864}));
+  EXPECT_EQ(Verify(w.g).message(),
+            "node %permute = aten::permute_copy.default: result 0 has type f16[384, 51864] but "
+            "the op computes f32[384, 51864]");
+}
+
+TEST(VerifierTest, UnknownResultTypeOnACatalogueOp) {
+  Whisper w;
+  w.view->result()->set_type(TensorType());
+  EXPECT_EQ(Verify(w.g).message(),
+            "node %view = aten::view_copy.default: result 0 has type ? but the op computes "
+            "f32[128, 384]");
+}
+
+TEST(VerifierTest, ShapeFunctionRejection) {
+  Graph g;
+  Value* a = g.AddInput(F32({2, 3}), "a");
+  Value* b = g.AddInput(F32({4, 5}), "b");
+  Node* n = g.CreateNode(ops::Builtin().mm, {Arg(a), Arg(b)}, {F32({2, 5})});
+  g.set_name(n->result(), "mm");
+  EXPECT_EQ(Verify(g).message(),
+            "node %mm = aten::mm.default: mm: operand shapes f32[2, 3] and f32[4, 5] do not "
+            "chain (3 != 4)");
+}
+
+TEST(VerifierTest, WrongResultCount) {
+  Graph g;
+  Value* x = g.AddInput(F32({2, 8}), "x");
+  Node* n = g.CreateNode(ops::Builtin().native_layer_norm,
+                         {Arg(x), Literal::Ints({8}), Literal::None(), Literal::None(),
+                          Literal::Float(1e-5)},
+                         {F32({2, 8})});
+  g.set_name(n->result(), "ln");
+  EXPECT_EQ(Verify(g).message(),
+            "node %ln = aten::native_layer_norm.default: has 1 results, the schema says 3");
+}
+
+TEST(VerifierTest, MultiResultTypesAreCheckedEach) {
+  Graph g;
+  Value* x = g.AddInput(F32({2, 8}), "x");
+  Node* n = g.CreateNode(ops::Builtin().native_layer_norm,
+                         {Arg(x), Literal::Ints({8}), Literal::None(), Literal::None(),
+                          Literal::Float(1e-5)},
+                         {F32({2, 8}), F32({2, 1}), F32({2, 8})});
+  g.set_name(n->result(0), "out");
+  EXPECT_EQ(Verify(g).message(),
+            "node %out = aten::native_layer_norm.default: result 2 has type f32[2, 8] but the "
+            "op computes f32[2, 1]");
+  n->result(2)->set_type(F32({2, 1}));
+  EXPECT_TRUE(Verify(g).ok()) << Verify(g);
+}
+
+TEST(VerifierTest, ResultOfAnErasedNode) {
+  Whisper w;
+  Value* stale = w.out->result();
+  w.g.SetOutput(0, w.mm->result());
+  w.g.Erase(w.out);
+  ASSERT_TRUE(Verify(w.g).ok()) << Verify(w.g);
+  // A rewrite that kept a pointer to the erased node's result and used it.
+  Node* user = w.g.CreateNode(ops::Builtin().relu, {Arg(stale)}, {F32({1, 128, 51864})});
+  w.g.set_name(user->result(), "r");
+  EXPECT_EQ(Verify(w.g).message(),
+            "node %r = aten::relu.default: argument 0 is a result of erased node %logits = "
+            "aten::view_copy.default");
+}
+
+TEST(VerifierTest, OutputIsAResultOfAnErasedNode) {
+  Whisper w;
+  Value* stale = w.out->result();
+  w.g.SetOutput(0, w.mm->result());
+  w.g.Erase(w.out);
+  w.g.SetOutput(0, stale);
+  EXPECT_EQ(Verify(w.g).message(),
+            "output 0 is a result of erased node %logits = aten::view_copy.default");
+}
+
+TEST(VerifierTest, OutputUndefined) {
+  Graph other;
+  Value* foreign = other.AddInput(F32({4}), "foreign");
+  Whisper w;
+  w.g.AddOutput(foreign);
+  absl::Status s = Verify(w.g);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "output 1 is not defined (a value from another graph?)");
+}
+
+TEST(VerifierTest, LabelCarriesTheLocation) {
+  Whisper w;
+  w.mm->set_loc(w.g.InternLoc("whisper/model.py:211"));
+  w.mm->result()->set_type(F32({128, 1}));
+  EXPECT_EQ(Verify(w.g).message(),
+            "node %mm = aten::mm.default (whisper/model.py:211): result 0 has type f32[128, 1] "
+            "but the op computes f32[128, 51864]");
+}
+
+TEST(VerifierTest, UnnamedNodeIsLabelledByItsOp) {
+  Graph g;
+  Value* a = g.AddInput(F32({2, 3}), "a");
+  g.CreateNode(ops::Builtin().t_copy, {Arg(a)}, {F32({2, 3})});
+  EXPECT_EQ(Verify(g).message(),
+            "node aten::t_copy.default: result 0 has type f32[2, 3] but the op computes "
+            "f32[3, 2]");
+}
+
+TEST(VerifierTest, ReportsTheFirstBadNode) {
+  Whisper w;
+  w.view->result()->set_type(F32({384, 128}));  // also breaks mm's inference
+  EXPECT_THAT(Verify(w.g).message(), HasSubstr("node %view = aten::view_copy.default:"));
+}
+
+TEST(VerifierTest, OpaqueOpsAreNotChecked) {
+  Graph g;
+  Value* a = g.AddInput(F32({2, 3}), "a");
+  const OpDef* op = *Ops().Intern("vendor::fused_thing.v2");
+  Node* n = g.CreateNode(op, {Arg(a), Literal::String("cfg"), Arg(a)}, {TensorType(), F32({1})});
+  g.AddOutput(n->result(1));
+  EXPECT_TRUE(Verify(g).ok()) << Verify(g);
+  // ...but a catalogue op fed by an unknown type is an error, not a crash.
+  Node* relu = g.CreateNode(ops::Builtin().relu, {Arg(n->result(0))}, {TensorType()});
+  g.set_name(relu->result(), "r");
+  EXPECT_EQ(Verify(g).message(),
+            "node %r = aten::relu.default: relu: an operand has an unknown type");
+}
+
+}  // namespace
+}  // namespace graft
