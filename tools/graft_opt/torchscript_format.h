@@ -1,5 +1,6 @@
 // graft-opt's TorchScript format: a module saved by torch.jit.save in, the
-// rewritten module out (graft/interop/torchscript.h does the work). Input
+// same module with its forward rewritten in place out
+// (graft/interop/torchscript.h does the work). Input
 // shapes come from the archive's `graft_input_types` extra file, or from
 // $GRAFT_INPUT_TYPES (`i64[1, 128], f32[1, 1500, 384]`), which wins.
 #ifndef GRAFT_TOOLS_GRAFT_OPT_TORCHSCRIPT_FORMAT_H_
@@ -15,34 +16,40 @@
 namespace graft {
 namespace opt {
 
+// The module read, imported for rewriting in place: writing commits the
+// rewrite into the module (only what changed; the rest of the module, its
+// other methods and attributes stay) and saves it.
 class TorchScriptDocument : public GraphDocument {
  public:
-  explicit TorchScriptDocument(TorchScriptProgram p) : p_(std::move(p)) {}
-  Graph& graph() override { return *p_.graph; }
-  const TensorMap& tensors() const { return p_.tensors; }
+  explicit TorchScriptDocument(TorchScriptModuleRewrite r) : r_(std::move(r)) {}
+  Graph& graph() override { return r_.rewrite->graph(); }
+  TorchScriptModuleRewrite& rewrite() { return r_; }
 
  private:
-  TorchScriptProgram p_;
+  TorchScriptModuleRewrite r_;
 };
 
 inline Format TorchScriptFormat() {
   return {"torchscript",
           {".pt", ".pth", ".ts", ".torchscript"},
-          "a TorchScript module (torch.jit.save); input shapes from its graft_input_types "
-          "extra file or $GRAFT_INPUT_TYPES",
+          "a TorchScript module (torch.jit.save), rewritten in place; input shapes from its "
+          "graft_input_types extra file or $GRAFT_INPUT_TYPES",
           [](const std::string& bytes, const std::string& path)
               -> absl::StatusOr<std::unique_ptr<GraphDocument>> {
             TorchScriptImportOptions options;
             if (const char* env = std::getenv("GRAFT_INPUT_TYPES"); env && *env) {
               GRAFT_ASSIGN_OR_RETURN(options.input_types, ParseTypeList(env, "$GRAFT_INPUT_TYPES"));
             }
-            GRAFT_ASSIGN_OR_RETURN(TorchScriptProgram p, LoadTorchScript(bytes, options, path));
-            return std::unique_ptr<GraphDocument>(new TorchScriptDocument(std::move(p)));
+            GRAFT_ASSIGN_OR_RETURN(TorchScriptModuleRewrite r,
+                                   LoadTorchScriptForRewrite(bytes, options, path));
+            return std::unique_ptr<GraphDocument>(new TorchScriptDocument(std::move(r)));
           },
           [](GraphDocument& doc) -> absl::StatusOr<std::string> {
-            static const TensorMap kNone;
-            auto* ts = dynamic_cast<TorchScriptDocument*>(&doc);
-            return SaveTorchScript(doc.graph(), ts ? ts->tensors() : kNone);
+            if (auto* ts = dynamic_cast<TorchScriptDocument*>(&doc))
+              return SaveTorchScriptRewrite(ts->rewrite());
+            // From another format: a new module, if the graph has no
+            // parameters (their tensors would be missing).
+            return SaveTorchScript(doc.graph(), {});
           }};
 }
 

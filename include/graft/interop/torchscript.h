@@ -33,6 +33,7 @@
 #ifndef GRAFT_INTEROP_TORCHSCRIPT_H_
 #define GRAFT_INTEROP_TORCHSCRIPT_H_
 
+#include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
@@ -127,12 +128,17 @@ inline absl::Status NodeError(const jit::Node* n, absl::string_view msg) {
 }
 
 inline std::optional<TensorType> FromTorchType(const c10::TypePtr& t) {
-  auto tt = t->cast<c10::TensorType>();
+  const auto* tt = t->castRaw<c10::TensorType>();
   if (!tt) return std::nullopt;
   auto st = tt->scalarType();
-  auto sizes = tt->sizes().concrete_sizes();
-  if (!st || !sizes) return std::nullopt;
-  Shape shape(sizes->begin(), sizes->end());
+  const auto& sizes = tt->sizes();
+  if (!st || !sizes.size()) return std::nullopt;
+  Shape shape;
+  for (size_t i = 0; i < *sizes.size(); ++i) {
+    const auto& d = sizes[i];
+    if (!d) return std::nullopt;
+    shape.push_back(*d);
+  }
   return TensorType::Get(static_cast<DType>(*st), shape);
 }
 
@@ -234,7 +240,10 @@ inline std::string Sanitize(absl::string_view s) {
 
 class Importer {
  public:
-  Importer(const TorchScriptImportOptions& options) : options_(options) {}
+  // With `track`, remembers which graft node came from which TorchScript
+  // node, so WriteBack can patch the TorchScript graph in place.
+  explicit Importer(const TorchScriptImportOptions& options, bool track = false)
+      : options_(options), track_(track) {}
 
   absl::StatusOr<TorchScriptProgram> Run(const jit::Graph& graph_in, const jit::Module* module,
                                          std::string default_name) {
@@ -255,7 +264,7 @@ class Importer {
         return absl::InvalidArgumentError(
             "the TorchScript graph takes a module (`self`) as its first input; import it with "
             "ImportTorchScriptModule so its attributes can be resolved");
-      modules_[inputs[0]] = {module->_ivalue(), ""};
+      SetModule(inputs[0], {module->_ivalue(), ""});
       first = 1;
     }
     size_t n_user = inputs.size() - first;
@@ -291,19 +300,38 @@ class Importer {
             " has no complete tensor type (dtype and sizes); give input types or example inputs"));
       InputKind kind = options_.input_kinds.empty() ? InputKind::kUserInput
                                                     : options_.input_kinds[i - first];
-      values_[in] = g_->AddInput(*t, ValueName(in), kind, kind == InputKind::kUserInput ? "" : ValueName(in));
+      Value* gv = g_->AddInput(*t, ValueName(in), kind, kind == InputKind::kUserInput ? "" : ValueName(in));
+      SetValue(in, gv);
+      if (track_) jit_inputs_.push_back(const_cast<jit::Value*>(in));
     }
 
     GRAFT_RETURN_IF_ERROR(ImportBlock(*graph->block()));
 
-    for (const jit::Value* out : graph->return_node()->inputs()) GRAFT_RETURN_IF_ERROR(AddOutput(out, graph->return_node()));
+    const jit::Node* ret = graph->return_node();
+    for (size_t i = 0; i < ret->inputs().size(); ++i)
+      GRAFT_RETURN_IF_ERROR(AddOutput(ret->input(i), ret, i));
     TorchScriptProgram program;
     program.graph = std::move(g_);
-    program.tensors = std::move(tensors_);
+    program.tensors = track_ ? tensors_ : std::move(tensors_);
     return program;
   }
 
- private:
+  // Writes the rewrites done on `g` (imported by this importer, with
+  // tracking) back into `jg`, the graph it was imported from: nodes graft
+  // created are inserted, uses are redirected, nodes graft erased are
+  // destroyed with the constants and attribute reads only they used. Nodes
+  // graft did not touch stay as they are. Checks first and changes nothing
+  // when it cannot patch (FailedPrecondition): then export instead.
+  absl::Status WriteBack(const std::shared_ptr<jit::Graph>& jg, const Graph& g,
+                         const TorchScriptExportOptions& options = {});
+
+ public:
+  struct OpInfo {
+    const c10::FunctionSchema* schema = nullptr;
+    const OpDef* op = nullptr;
+    bool side_effects = false;
+    std::vector<bool> scalar_type_args;
+  };
   struct ModuleRef {
     c10::IValue object;
     std::string path;  // dotted, "" for the root
@@ -319,6 +347,7 @@ class Importer {
     return false;
   }
 
+ private:
   // The debug name without TorchScript's uniquing suffix (`y.5` -> `y`);
   // graft's printer makes names unique again.
   static std::string ValueName(const jit::Value* v) {
@@ -342,20 +371,24 @@ class Importer {
     return absl::OkStatus();
   }
 
-  bool IsConst(const jit::Value* v) const { return consts_.contains(v); }
 
   // Makes `to` stand for whatever `from` stands for.
   absl::Status Alias(const jit::Value* to, const jit::Value* from, const jit::Node* n) {
-    if (auto it = values_.find(from); it != values_.end()) {
-      values_[to] = it->second;
-    } else if (auto c = consts_.find(from); c != consts_.end()) {
-      consts_[to] = c->second;
-    } else if (auto m = modules_.find(from); m != modules_.end()) {
-      modules_[to] = m->second;
-    } else if (auto t = tuples_.find(from); t != tuples_.end()) {
-      tuples_[to] = t->second;
-    } else {
-      return NodeError(n, absl::StrCat("uses %", from->debugName(), ", which graft could not import"));
+    switch (SlotOf(from)) {
+      case kValue:
+        SetValue(to, FindValue(from));
+        break;
+      case kConst:
+        SetConst(to, consts_.at(from));
+        break;
+      case kModule:
+        SetModule(to, modules_.at(from));
+        break;
+      case kTuple:
+        SetTuple(to, tuples_.at(from));
+        break;
+      default:
+        return NodeError(n, absl::StrCat("uses %", from->debugName(), ", which graft could not import"));
     }
     return absl::OkStatus();
   }
@@ -369,27 +402,30 @@ class Importer {
       return NodeError(n, "has nested blocks (control flow); graft imports straight-line graphs "
                           "(freeze or trace the model, or make the condition a constant)");
     if (kind == c10::prim::TupleConstruct && !AllConst(n)) {
-      tuples_[n->output()] = std::vector<const jit::Value*>(n->inputs().begin(), n->inputs().end());
+      SetTuple(n->output(), std::vector<const jit::Value*>(n->inputs().begin(), n->inputs().end()));
       return absl::OkStatus();
     }
-    if ((kind == c10::prim::TupleUnpack || kind == c10::prim::TupleIndex) && tuples_.contains(n->input(0))) {
-      const auto& elems = tuples_[n->input(0)];
+    if ((kind == c10::prim::TupleUnpack || kind == c10::prim::TupleIndex) && SlotOf(n->input(0)) == kTuple) {
+      const auto elems = tuples_.at(n->input(0));
       if (kind == c10::prim::TupleUnpack) {
         for (size_t i = 0; i < n->outputs().size(); ++i) GRAFT_RETURN_IF_ERROR(Alias(n->output(i), elems[i], n));
         return absl::OkStatus();
       }
       if (!IsConst(n->input(1))) return NodeError(n, "indexes a tuple with a run-time index");
-      int64_t i = consts_[n->input(1)].toInt();
+      int64_t i = consts_.at(n->input(1)).toInt();
       if (i < 0) i += static_cast<int64_t>(elems.size());
       return Alias(n->output(), elems.at(i), n);
     }
-    if (n->hasSideEffects())
+    const OpInfo* info = Lookup(n);
+    if (info && info->side_effects)
+      return NodeError(n, "has side effects (prints, raises, mutates state); graft imports pure graphs");
+    if (!info && n->hasSideEffects())
       return NodeError(n, "has side effects (prints, raises, mutates state); graft imports pure graphs");
     if (IsFoldable(n)) return Fold(n);
     if (IsShapeQuery(n)) return FoldShapeQuery(n);
     if (kind == c10::prim::ListConstruct) return ImportListConstruct(n);
     if (kind == c10::prim::ListUnpack) return ImportListUnpack(n);
-    if (const c10::FunctionSchema* schema = n->maybeSchema()) return ImportOp(n, *schema);
+    if (info && info->schema) return ImportOp(n, *info);
     return NodeError(n, "is not an operator graft can import (no ATen schema)");
   }
 
@@ -426,11 +462,11 @@ class Importer {
       auto lt = n->output()->type()->expect<c10::ListType>();
       c10::impl::GenericList list(lt->getElementType());
       for (c10::IValue& v : stack) list.push_back(std::move(v));
-      consts_[n->output()] = c10::IValue(list);
+      SetConst(n->output(), c10::IValue(list));
       return absl::OkStatus();
     }
     if (kind == c10::prim::TupleConstruct) {
-      consts_[n->output()] = c10::ivalue::Tuple::create(std::move(stack));
+      SetConst(n->output(), c10::ivalue::Tuple::create(std::move(stack)));
       return absl::OkStatus();
     }
     if (kind == c10::prim::ListUnpack || kind == c10::prim::TupleUnpack) {
@@ -439,19 +475,19 @@ class Importer {
                                            : stack[0].toListRef().vec();
       if (elems.size() != n->outputs().size())
         return NodeError(n, absl::StrCat("unpacks ", elems.size(), " values into ", n->outputs().size()));
-      for (size_t i = 0; i < elems.size(); ++i) consts_[n->output(i)] = elems[i];
+      for (size_t i = 0; i < elems.size(); ++i) SetConst(n->output(i), elems[i]);
       return absl::OkStatus();
     }
     if (kind == c10::prim::TupleIndex) {
       const auto& elems = stack[0].toTupleRef().elements();
       int64_t i = stack[1].toInt();
-      consts_[n->output()] = elems.at(i < 0 ? i + elems.size() : i);
+      SetConst(n->output(), elems.at(i < 0 ? i + elems.size() : i));
       return absl::OkStatus();
     }
     n->getOperation()(stack);
     if (stack.size() != n->outputs().size())
       return NodeError(n, "folding it produced the wrong number of values");
-    for (size_t i = 0; i < stack.size(); ++i) consts_[n->output(i)] = std::move(stack[i]);
+    for (size_t i = 0; i < stack.size(); ++i) SetConst(n->output(i), std::move(stack[i]));
     return absl::OkStatus();
   }
 
@@ -464,9 +500,8 @@ class Importer {
     if (!kinds->contains(n->kind())) return false;
     bool tensor_in = false;
     for (const jit::Value* in : n->inputs()) {
-      auto it = values_.find(in);
-      if (it != values_.end()) {
-        if (!IsTensorType(in->type()) || !it->second->type().known()) return false;
+      if (Value* found = FindValue(in)) {
+        if (!IsTensorType(in->type()) || !found->type().known()) return false;
         tensor_in = true;
       } else if (!IsConst(in)) {
         return false;
@@ -480,24 +515,24 @@ class Importer {
 
   absl::Status FoldShapeQuery(const jit::Node* n) {
     if (n->kind() == c10::prim::device) {
-      consts_[n->output()] = c10::Device(c10::kCPU);
+      SetConst(n->output(), c10::Device(c10::kCPU));
       return absl::OkStatus();
     }
     if (n->kind() == c10::prim::is_cuda || n->kind() == c10::prim::requires_grad) {
-      consts_[n->output()] = false;
+      SetConst(n->output(), false);
       return absl::OkStatus();
     }
     jit::Stack stack;
     for (const jit::Value* in : n->inputs()) {
-      if (auto it = values_.find(in); it != values_.end()) {
-        GRAFT_ASSIGN_OR_RETURN(at::Tensor meta, MetaTensor(it->second->type()));
+      if (Value* found = FindValue(in)) {
+        GRAFT_ASSIGN_OR_RETURN(at::Tensor meta, MetaTensor(found->type()));
         stack.push_back(std::move(meta));
       } else {
         stack.push_back(consts_.at(in));
       }
     }
     n->getOperation()(stack);
-    for (size_t i = 0; i < stack.size(); ++i) consts_[n->output(i)] = std::move(stack[i]);
+    for (size_t i = 0; i < stack.size(); ++i) SetConst(n->output(i), std::move(stack[i]));
     return absl::OkStatus();
   }
 
@@ -511,15 +546,16 @@ class Importer {
     if (v->isTensor() && v->toTensor().dim() > 0) {
       std::string name = ValueName(out);
       if (absl::StartsWith(name, "self.")) name = name.substr(5);
-      values_[out] = TensorInput(v->toTensor(), name, InputKind::kConstant);
+      SetValue(out, TensorInput(v->toTensor(), name, InputKind::kConstant, out));
       return absl::OkStatus();
     }
-    consts_[out] = std::move(*v);
+    SetConst(out, std::move(*v));
     return absl::OkStatus();
   }
 
   // The graph input holding tensor `t` (tied tensors share one input).
-  Value* TensorInput(const at::Tensor& t, std::string path, InputKind kind) {
+  Value* TensorInput(const at::Tensor& t, std::string path, InputKind kind,
+                     const jit::Value* jv = nullptr) {
     if (auto it = tensor_inputs_.find(t.unsafeGetTensorImpl()); it != tensor_inputs_.end())
       return it->second;
     if (path.empty()) path = absl::StrCat("_tensor_constant", num_lifted_++);
@@ -529,6 +565,7 @@ class Importer {
     Value* v = g_->AddInput(FromTensor(t), absl::StrCat(prefix, Sanitize(unique)), kind, unique);
     tensors_[unique] = t;
     tensor_inputs_[t.unsafeGetTensorImpl()] = v;
+    if (track_) jit_inputs_.push_back(const_cast<jit::Value*>(jv));
     return v;
   }
 
@@ -547,12 +584,12 @@ class Importer {
       InputKind kind = cls->is_parameter(*slot) ? InputKind::kParameter
                        : cls->is_buffer(*slot)  ? InputKind::kBuffer
                                                 : InputKind::kConstant;
-      values_[n->output()] = TensorInput(attr.toTensor(), path, kind);
+      SetValue(n->output(), TensorInput(attr.toTensor(), path, kind, n->output()));
     } else if (attr.isObject()) {
-      modules_[n->output()] = {attr, path};
+      SetModule(n->output(), {attr, path});
     } else {
       // Plain attributes (ints, flags) are constants of the module.
-      consts_[n->output()] = attr;
+      SetConst(n->output(), attr);
     }
     return absl::OkStatus();
   }
@@ -561,7 +598,9 @@ class Importer {
     if (!IsConst(n->input(0)))
       return NodeError(n, "branches on a value computed at run time; graft imports straight-line "
                           "graphs (freeze or trace the model)");
-    const jit::Block* taken = n->blocks()[consts_[n->input(0)].toBool() ? 0 : 1];
+    size_t branch = consts_.at(n->input(0)).toBool() ? 0 : 1;
+    const jit::Block* taken = n->blocks()[branch];
+    if (track_) folded_ifs_.push_back({const_cast<jit::Node*>(n), branch});
     GRAFT_RETURN_IF_ERROR(ImportBlock(*taken));
     for (size_t i = 0; i < n->outputs().size(); ++i)
       GRAFT_RETURN_IF_ERROR(Alias(n->output(i), taken->outputs()[i], n));
@@ -580,21 +619,21 @@ class Importer {
     GRAFT_ASSIGN_OR_RETURN(const OpDef* op, Ops().Intern("prim::ListConstruct"));
     TensorType unknown;
     Node* node = g_->CreateNode(op, args, absl::MakeConstSpan(&unknown, 1), nullptr, Loc(n));
+    Track(node, n);
     Bind(n->output(), node->result(0));
     return absl::OkStatus();
   }
 
   absl::Status ImportListUnpack(const jit::Node* n) {
-    auto it = values_.find(n->input(0));
-    if (it == values_.end()) return NodeError(n, "unpacks a list graft could not import");
-    Value* list = it->second;
+    Value* list = FindValue(n->input(0));
+    if (!list) return NodeError(n, "unpacks a list graft could not import");
     // Unpacking our own ListConstruct: its elements, no node.
     if (Node* def = list->def(); def && def->op()->name() == "prim::ListConstruct.default" &&
                                  def->num_args() == static_cast<int>(n->outputs().size())) {
       for (size_t i = 0; i < n->outputs().size(); ++i) {
         Arg a = def->arg(static_cast<int>(i));
         if (!a.is_value()) return NodeError(n, "unpacks a None from a tensor list");
-        values_[n->output(i)] = a.value();
+        SetValue(n->output(i), a.value());
       }
       return absl::OkStatus();
     }
@@ -611,12 +650,13 @@ class Importer {
     }
     GRAFT_ASSIGN_OR_RETURN(const OpDef* op, Ops().Intern("prim::ListUnpack"));
     Node* node = g_->CreateNode(op, {Arg(list)}, types, nullptr, Loc(n));
+    Track(node, n);
     for (size_t i = 0; i < n->outputs().size(); ++i) Bind(n->output(i), node->result(static_cast<int>(i)));
     return absl::OkStatus();
   }
 
   void Bind(const jit::Value* v, Value* gv) {
-    values_[v] = gv;
+    SetValue(v, gv);
     if (v->hasDebugName()) g_->set_name(gv, ValueName(v));
   }
 
@@ -635,12 +675,12 @@ class Importer {
   // A tensor (or tensor list) argument: a value, None, or a folded scalar
   // tensor lifted to a constant input.
   absl::StatusOr<Arg> TensorArg(const jit::Node* n, const jit::Value* in) {
-    if (auto it = values_.find(in); it != values_.end()) return Arg(it->second);
+    if (Value* found = FindValue(in)) return Arg(found);
     if (auto c = consts_.find(in); c != consts_.end()) {
       if (c->second.isNone()) return Arg(Literal::None());
       if (c->second.isTensor()) {
         Value* v = TensorInput(c->second.toTensor(), "", InputKind::kConstant);
-        values_[in] = v;
+        SetValue(in, v);
         return Arg(v);
       }
     }
@@ -659,33 +699,34 @@ class Importer {
     return def;
   }
 
-  absl::Status ImportOp(const jit::Node* n, const c10::FunctionSchema& schema) {
+  absl::Status ImportOp(const jit::Node* n, const OpInfo& info) {
+    const c10::FunctionSchema& schema = *info.schema;
     if (schema.is_mutable())
       return NodeError(n, absl::StrCat("mutates its input in place (", schema.name(),
                                        "); graft imports functional graphs (use the out-of-place op)"));
     if (schema.is_vararg() || n->inputs().size() != schema.arguments().size())
       return NodeError(n, "has a variable argument list");
-    const OpDef* op = OpFor(n->kind(), schema.overload_name());
+    const OpDef* op = info.op;
     if (!op) return NodeError(n, "has a name graft cannot represent");
 
     absl::InlinedVector<Arg, 6> args;
     for (size_t i = 0; i < n->inputs().size(); ++i) {
       const jit::Value* in = n->input(i);
       const c10::Argument& param = schema.arguments()[i];
-      if (auto it = values_.find(in); it != values_.end()) {
-        args.push_back(it->second);
+      if (Value* found = FindValue(in)) {
+        args.push_back(found);
         continue;
       }
       auto c = consts_.find(in);
       if (c == consts_.end())
         return NodeError(n, absl::StrCat("argument ", i, " (", param.name(), ") is ",
-                                         modules_.contains(in) ? "a module" : "a value graft could not import"));
+                                         SlotOf(in) == kModule ? "a module" : "a value graft could not import"));
       if (c->second.isTensor()) {
         GRAFT_ASSIGN_OR_RETURN(Arg a, TensorArg(n, in));
         args.push_back(a);
         continue;
       }
-      const Literal* lit = ToLiteral(c->second, IsScalarTypeArg(param));
+      const Literal* lit = LiteralOf(in, c->second, info.scalar_type_args[i]);
       if (!lit)
         return NodeError(n, absl::StrCat("argument ", i, " (", param.name(), ") is the constant ",
                                          c->second.type()->repr_str(),
@@ -725,6 +766,7 @@ class Importer {
 
     if (options_.drop_default_args) DropDefaults(op, schema, args);
     Node* node = g_->CreateNode(op, args, types, nullptr, Loc(n));
+    Track(node, n);
     for (size_t i = 0; i < n->outputs().size(); ++i) Bind(n->output(i), node->result(static_cast<int>(i)));
     if (!pending_list_meta_.empty()) {
       list_meta_[node->result(0)] = std::move(pending_list_meta_);
@@ -766,7 +808,7 @@ class Importer {
       GRAFT_ASSIGN_OR_RETURN(at::Tensor t, MetaTensor(v->type()));
       return c10::IValue(t);
     }
-    c10::IValue c = consts_.contains(in) ? consts_.at(in) : c10::IValue();
+    c10::IValue c = IsConst(in) ? consts_.at(in) : c10::IValue();
     if (c.isTensor()) return c10::IValue(c.toTensor().to(c10::kMeta));
     return c;
   }
@@ -844,9 +886,10 @@ class Importer {
     }
   }
 
-  absl::Status AddOutput(const jit::Value* out, const jit::Node* ret) {
+  absl::Status AddOutput(const jit::Value* out, const jit::Node* ret, size_t index) {
     if (auto t = tuples_.find(out); t != tuples_.end()) {
-      for (const jit::Value* e : t->second) GRAFT_RETURN_IF_ERROR(AddOutput(e, ret));
+      for (size_t i = 0; i < t->second.size(); ++i)
+        GRAFT_RETURN_IF_ERROR(AddOutput(t->second[i], out->node(), i));
       return absl::OkStatus();
     }
     auto c = consts_.find(out);
@@ -856,12 +899,129 @@ class Importer {
     GRAFT_ASSIGN_OR_RETURN(Arg a, TensorArg(ret, out));
     if (!a.is_value()) return NodeError(ret, "returns None");
     g_->AddOutput(a.value());
+    if (track_) {
+      // Outputs that went through a tuple built elsewhere cannot be patched.
+      if (ret->kind() != c10::prim::Return && ret->kind() != c10::prim::TupleConstruct) in_place_ = false;
+      output_slots_.push_back({const_cast<jit::Node*>(ret), index, a.value()});
+    }
     return absl::OkStatus();
   }
 
+  // ---- What each TorchScript value stands for, by jit::Value::unique().
+  enum Slot : uint8_t { kUnset, kValue, kConst, kModule, kTuple };
+  uint8_t SlotOf(const jit::Value* v) const {
+    size_t u = v->unique();
+    return u < slots_.size() ? slots_[u] : kUnset;
+  }
+  void Mark(const jit::Value* v, uint8_t slot) {
+    size_t u = v->unique();
+    if (u >= slots_.size()) {
+      slots_.resize(u + u / 2 + 64, kUnset);
+      values_.resize(slots_.size(), nullptr);
+    }
+    slots_[u] = slot;
+  }
+  Value* FindValue(const jit::Value* v) const {
+    return SlotOf(v) == kValue ? values_[v->unique()] : nullptr;
+  }
+  bool IsConst(const jit::Value* v) const { return SlotOf(v) == kConst; }
+  void SetValue(const jit::Value* v, Value* gv) {
+    Mark(v, kValue);
+    values_[v->unique()] = gv;
+  }
+  void SetConst(const jit::Value* v, c10::IValue iv) {
+    Mark(v, kConst);
+    consts_[v] = std::move(iv);
+  }
+  void SetModule(const jit::Value* v, ModuleRef ref) {
+    Mark(v, kModule);
+    modules_[v] = std::move(ref);
+  }
+  void SetTuple(const jit::Value* v, std::vector<const jit::Value*> elems) {
+    Mark(v, kTuple);
+    tuples_[v] = std::move(elems);
+  }
+
+  // ---- Operators, resolved once per (kind, input types): the schema
+  // lookup is the importer's most expensive step per node.
+  using Key = absl::InlinedVector<char, 32>;
+  static void AppendTypeKey(const c10::Type& t, Key& key) {
+    key.push_back(static_cast<char>(t.kind()));
+    if (t.kind() == c10::TypeKind::ListType || t.kind() == c10::TypeKind::OptionalType)
+      AppendTypeKey(*t.containedTypes()[0], key);
+  }
+  const OpInfo* Lookup(const jit::Node* n) {
+    c10::Symbol kind = n->kind();
+    if (kind.is_prim() && kind != c10::prim::NumToTensor) return nullptr;
+    Key key;
+    uint32_t id = static_cast<uint32_t>(kind);
+    key.insert(key.end(), reinterpret_cast<const char*>(&id), reinterpret_cast<const char*>(&id) + sizeof id);
+    for (const jit::Value* in : n->inputs()) AppendTypeKey(*in->type(), key);
+    absl::string_view view(key.data(), key.size());
+    auto found = op_infos_.find(view);
+    if (found != op_infos_.end()) return found->second.schema ? &found->second : nullptr;
+    auto [it, inserted] = op_infos_.try_emplace(std::string(view));
+    if (inserted) {
+      OpInfo& info = it->second;
+      if (const jit::Operator* op = n->maybeOperator()) {
+        info.schema = &op->schema();
+        info.op = OpFor(kind, info.schema->overload_name());
+        info.side_effects = n->hasSideEffects();
+        for (const auto& a : info.schema->arguments()) info.scalar_type_args.push_back(IsScalarTypeArg(a));
+      }
+    }
+    return it->second.schema ? &it->second : nullptr;
+  }
+
+  // Literals of constant values, by value and whether a ScalarType is meant.
+  const Literal* LiteralOf(const jit::Value* v, const c10::IValue& c, bool scalar_type) {
+    auto [it, inserted] = literals_.try_emplace(std::make_pair(v, scalar_type), nullptr);
+    if (inserted) it->second = ToLiteral(c, scalar_type);
+    return it->second;
+  }
+
+  static bool Insertable(const c10::IValue& v) {
+    return v.isInt() || v.isDouble() || v.isBool() || v.isString() || v.isIntList() ||
+           v.isNone() || v.isTensor() || v.isDevice() || v.isDoubleList() || v.isBoolList();
+  }
+
+  // Moves a GetAttr chain ending in `n` before `before`.
+  static void HoistGetAttr(jit::Node* n, jit::Node* before) {
+    if (n->kind() != c10::prim::GetAttr || n->isBefore(before)) return;
+    HoistGetAttr(n->input()->node(), before);
+    n->moveBefore(before);
+  }
+
+  // ---- Tracking for WriteBack.
+  void Track(Node* node, const jit::Node* n) {
+    if (!track_) return;
+    uint32_t offset = static_cast<uint32_t>(tracked_args_.size());
+    for (int i = 0; i < node->num_args(); ++i) tracked_args_.push_back(node->arg(i));
+    origin_.emplace(node, Origin{const_cast<jit::Node*>(n), offset});
+  }
+  struct Origin {
+    jit::Node* node;
+    uint32_t args;  // offset of the import-time arguments in tracked_args_
+  };
+  struct OutputSlot {
+    jit::Node* user;  // the return node or the returned TupleConstruct
+    size_t index;
+    Value* value;     // at import
+  };
+
   const TorchScriptImportOptions& options_;
+  bool track_ = false;
+  bool in_place_ = true;
   std::unique_ptr<Graph> g_;
-  absl::flat_hash_map<const jit::Value*, Value*> values_;
+  std::vector<uint8_t> slots_;
+  std::vector<Value*> values_;
+  absl::flat_hash_map<std::string, OpInfo> op_infos_;
+  absl::flat_hash_map<std::pair<const jit::Value*, bool>, const Literal*> literals_;
+  absl::flat_hash_map<const Node*, Origin> origin_;
+  std::vector<Arg> tracked_args_;
+  std::vector<jit::Value*> jit_inputs_;  // by graft input index; null for folded constants
+  std::vector<OutputSlot> output_slots_;
+  std::vector<std::pair<jit::Node*, size_t>> folded_ifs_;  // outer first
   absl::flat_hash_map<const jit::Value*, c10::IValue> consts_;
   absl::flat_hash_map<const jit::Value*, ModuleRef> modules_;
   absl::flat_hash_map<const jit::Value*, std::vector<const jit::Value*>> tuples_;
@@ -901,6 +1061,25 @@ class Exporter {
  public:
   explicit Exporter(const TorchScriptExportOptions& options) : options_(options) {}
 
+  // Patch mode: nodes go into `jg` at its insertion point; values exported
+  // before are found by `resolve`.
+  Exporter(const TorchScriptExportOptions& options, std::shared_ptr<jit::Graph> jg,
+           std::function<absl::StatusOr<jit::Value*>(const Value*)> resolve)
+      : options_(options), jg_(std::move(jg)), resolve_(std::move(resolve)) {}
+
+  // The TorchScript value of `v`.
+  absl::StatusOr<jit::Value*> Get(const Value* v) {
+    if (auto it = values_.find(v); it != values_.end()) return it->second;
+    if (!resolve_) return absl::InternalError("value exported out of order");
+    GRAFT_ASSIGN_OR_RETURN(jit::Value * jv, resolve_(v));
+    values_[v] = jv;
+    return jv;
+  }
+  jit::Value* Find(const Value* v) const {
+    auto it = values_.find(v);
+    return it == values_.end() ? nullptr : it->second;
+  }
+
   // Exports `g`. With `self`, non-user inputs are read from the module by
   // GetAttr chains over their original names (`attr_path`); else every input
   // is a graph input.
@@ -917,7 +1096,7 @@ class Exporter {
       if (self && g.is_constant(in)) continue;
       jit::Value* jv = jg_->addInput();
       SetName(jv, g.name(in));
-      jv->setType(ToTorchType(in->type()));
+      jv->setType(TypeOf(in->type()));
       values_[in] = jv;
     }
     if (self) {
@@ -935,7 +1114,7 @@ class Exporter {
           obj = it->second;
         }
         jit::Value* v = jg_->insertGetAttr(obj, path.back());
-        v->setType(ToTorchType(in->type()));
+        v->setType(TypeOf(in->type()));
         SetName(v, g.name(in));
         values_[in] = v;
       }
@@ -951,7 +1130,9 @@ class Exporter {
     return jg_;
   }
 
- private:
+  // Exports one node at the graph's insertion point.
+  absl::Status ExportNode(const Graph& g, const Node* n) { return ExportNodeImpl(g, n); }
+
   void SetName(jit::Value* v, absl::string_view name) {
     // TorchScript refuses names that are numbers (they print like its own).
     if (!options_.keep_names || name.empty() ||
@@ -960,6 +1141,7 @@ class Exporter {
     v->setDebugName(std::string(name));
   }
 
+ private:
   absl::Status Error(const Graph& g, const Node* n, absl::string_view msg) {
     return absl::InvalidArgumentError(absl::StrCat("node ", NodeLabel(g, n), ": ", msg));
   }
@@ -971,7 +1153,22 @@ class Exporter {
     return &ops_.emplace(op, e).first->second;
   }
 
+ private:
   jit::Value* Constant(const c10::IValue& v) { return jg_->insertConstant(v); }
+
+  // Interned TorchScript types, one per graft type.
+  c10::TypePtr TypeOf(TensorType t) {
+    auto [it, inserted] = types_.try_emplace(t, nullptr);
+    if (inserted) it->second = ToTorchType(t);
+    return it->second;
+  }
+
+  // A constant for a schema default, shared by the nodes that need it.
+  jit::Value* DefaultValue(const c10::FunctionSchema* schema, size_t i) {
+    auto [it, inserted] = defaults_.try_emplace(std::make_pair(schema, i), nullptr);
+    if (inserted) it->second = Constant(*schema->arguments()[i].default_value());
+    return it->second;
+  }
 
   // A literal as a constant of the schema parameter's type.
   absl::StatusOr<jit::Value*> LiteralValue(const Literal* l, const c10::Argument& param) {
@@ -1009,7 +1206,7 @@ class Exporter {
     return c;
   }
 
-  absl::Status ExportNode(const Graph& g, const Node* n) {
+  absl::Status ExportNodeImpl(const Graph& g, const Node* n) {
     GRAFT_ASSIGN_OR_RETURN(const ExportOp* op, Op(n->op()));
     std::vector<jit::Value*> inputs;
     if (!op->schema) {
@@ -1017,7 +1214,8 @@ class Exporter {
       for (int i = 0; i < n->num_args(); ++i) {
         Arg a = n->arg(i);
         if (a.is_value()) {
-          inputs.push_back(values_.at(a.value()));
+          GRAFT_ASSIGN_OR_RETURN(jit::Value * jv, Get(a.value()));
+          inputs.push_back(jv);
         } else if (a.literal()->is_none()) {
           inputs.push_back(Constant(c10::IValue()));
         } else {
@@ -1044,7 +1242,7 @@ class Exporter {
         jn = jg_->insertNode(jg_->createListUnpack(inputs[0], n->num_results()));
       }
       for (int i = 0; i < n->num_results(); ++i) {
-        if (n->result(i)->type().known()) jn->output(i)->setType(ToTorchType(n->result(i)->type()));
+        if (n->result(i)->type().known()) jn->output(i)->setType(TypeOf(n->result(i)->type()));
         values_[n->result(i)] = jn->output(i);
       }
       return absl::OkStatus();
@@ -1058,13 +1256,14 @@ class Exporter {
       if (static_cast<int>(i) < n->num_args()) {
         Arg a = n->arg(static_cast<int>(i));
         if (Value* v = a.value()) {
-          inputs.push_back(values_.at(v));
+          GRAFT_ASSIGN_OR_RETURN(jit::Value * jv, Get(v));
+          inputs.push_back(jv);
         } else {
           GRAFT_ASSIGN_OR_RETURN(jit::Value * c, LiteralValue(a.literal(), params[i]));
           inputs.push_back(c);
         }
       } else if (params[i].default_value()) {
-        inputs.push_back(Constant(*params[i].default_value()));
+        inputs.push_back(DefaultValue(op->schema, i));
       } else {
         return Error(g, n, absl::StrCat("leaves out argument ", i, " (", params[i].name(),
                                         "), which has no default"));
@@ -1077,7 +1276,9 @@ class Exporter {
       return Error(g, n, absl::StrCat("has ", n->num_results(), " results; ", schema.name(),
                                       " returns ", num_outputs));
     jit::Node* jn = jg_->insertNode(jg_->create(op->symbol, inputs, num_outputs));
-    if (options_.check_schemas) {
+    if (options_.check_schemas && checked_.insert(SignatureOf(jn)).second) {
+      // Operator resolution depends on the inputs' types only: checking
+      // one node per (operator, input kinds) checks them all.
       const c10::FunctionSchema* got = jn->maybeSchema();
       if (got != op->schema)
         return Error(g, n, absl::StrCat("libtorch resolves the exported node to ",
@@ -1092,7 +1293,7 @@ class Exporter {
     for (int i = 0; i < n->num_results(); ++i) {
       Value* r = n->result(i);
       // Unknown types are lists (aten::split's Tensor[]): the schema's type.
-      jn->output(i)->setType(r->type().known() || unpack ? ToTorchType(r->type())
+      jn->output(i)->setType(r->type().known() || unpack ? TypeOf(r->type())
                                                          : returns[i].type());
       SetName(jn->output(i), g.name(r));
       values_[r] = jn->output(i);
@@ -1118,13 +1319,183 @@ class Exporter {
     return range;
   }
 
+  static std::string SignatureOf(const jit::Node* n) {
+    std::string key;
+    uint32_t id = static_cast<uint32_t>(n->kind());
+    key.append(reinterpret_cast<const char*>(&id), sizeof id);
+    for (const jit::Value* in : n->inputs()) key.push_back(static_cast<char>(in->type()->kind()));
+    return key;
+  }
+
   const TorchScriptExportOptions& options_;
   absl::flat_hash_map<uint32_t, jit::SourceRange> sources_;
   std::shared_ptr<jit::Graph> jg_;
+  std::function<absl::StatusOr<jit::Value*>(const Value*)> resolve_;
+  absl::flat_hash_map<TensorType, c10::TypePtr> types_;
+  absl::flat_hash_map<std::pair<const c10::FunctionSchema*, size_t>, jit::Value*> defaults_;
+  absl::flat_hash_set<std::string> checked_;
   absl::flat_hash_map<const Value*, jit::Value*> values_;
   absl::flat_hash_map<const OpDef*, ExportOp> ops_;
   absl::flat_hash_map<std::pair<const Literal*, bool>, jit::Value*> constants_;
 };
+
+inline absl::Status Importer::WriteBack(const std::shared_ptr<jit::Graph>& jg, const Graph& g,
+                                       const TorchScriptExportOptions& options) {
+    if (!track_ || !in_place_)
+      return absl::FailedPreconditionError("this import cannot be written back in place");
+    jit::Node* ret = jg->return_node();
+    // Branches on constants: the branch taken replaces the prim::If (as
+    // TorchScript's constant propagation does), so every imported node sits
+    // in the graph's top block. This changes no value.
+    std::vector<jit::Node*> orphans;
+    for (auto [node, branch] : folded_ifs_) {
+      jit::Block* b = node->blocks()[branch];
+      for (auto it = b->nodes().begin(); it != b->nodes().end();) {
+        jit::Node* m = *it;
+        ++it;
+        m->moveBefore(node);
+      }
+      for (size_t i = 0; i < node->outputs().size(); ++i)
+        node->output(i)->replaceAllUsesWith(b->outputs()[i]);
+      orphans.push_back(node->input(0)->node());
+      node->destroy();
+    }
+    folded_ifs_.clear();
+    // Graft nodes in order; for each new one, the TorchScript node it goes
+    // before: that of the next imported node that survives (else return).
+    std::vector<const Node*> order;
+    for (const Node* n : g.nodes()) order.push_back(n);
+    std::vector<jit::Node*> before(order.size(), nullptr);
+    jit::Node* next = ret;
+    for (size_t i = order.size(); i-- > 0;) {
+      auto it = origin_.find(order[i]);
+      if (it != origin_.end()) {
+        next = it->second.node;
+      } else {
+        before[i] = next;
+      }
+    }
+    auto jit_of = [this](const Value* v) -> jit::Value* {
+      if (v->is_input()) return v->index() < jit_inputs_.size() ? jit_inputs_[v->index()] : nullptr;
+      auto it = origin_.find(v->def());
+      return it == origin_.end() ? nullptr : it->second.node->output(v->index());
+    };
+    // Checks: operands of new nodes are defined before where the nodes go
+    // (attribute reads may move up), outputs of erased nodes are used only
+    // by what is rewritten or folded.
+    std::vector<jit::Node*> to_move;  // GetAttr chains to hoist, with their target
+    std::vector<jit::Node*> move_before;
+    for (size_t i = 0; i < order.size(); ++i) {
+      if (!before[i]) continue;
+      for (int a = 0; a < order[i]->num_args(); ++a) {
+        const Value* v = order[i]->arg(a).value();
+        if (!v || (!v->is_input() && !origin_.contains(v->def()))) continue;
+        jit::Value* jv = jit_of(v);
+        if (!jv) continue;  // a folded constant: inserted where needed
+        jit::Node* def = jv->node();
+        if (def->kind() == c10::prim::Param || def->isBefore(before[i])) continue;
+        for (jit::Node* d = def; d->kind() == c10::prim::GetAttr; d = d->input()->node()) {
+          if (d->input()->node()->kind() == c10::prim::Param || d->input()->node()->isBefore(before[i])) {
+            to_move.push_back(def);
+            move_before.push_back(before[i]);
+            def = nullptr;
+            break;
+          }
+        }
+        if (def)
+          return absl::FailedPreconditionError(absl::StrCat(
+              "node ", NodeLabel(g, order[i]), " uses a value TorchScript defines later"));
+      }
+    }
+    std::vector<jit::Node*> dead;
+    absl::flat_hash_set<const jit::Node*> dead_set;
+    for (const auto& [node, origin] : origin_) {
+      if (node->is_dead()) {
+        dead.push_back(origin.node);
+        dead_set.insert(origin.node);
+      }
+    }
+    absl::flat_hash_set<const jit::Node*> tracked;
+    for (const auto& [node, origin] : origin_) tracked.insert(origin.node);
+    std::vector<jit::Node*> folded;  // users to replace by constants
+    for (jit::Node* d : dead) {
+      for (jit::Value* o : d->outputs()) {
+        for (const jit::Use& u : o->uses()) {
+          if (tracked.contains(u.user) || u.user == ret) continue;
+          if (u.user->kind() == c10::prim::TupleConstruct && u.user->output()->uses().size() == 1 &&
+              u.user->output()->uses()[0].user == ret)
+            continue;
+          bool all_const = u.user->blocks().empty();
+          for (const jit::Value* uo : u.user->outputs()) all_const &= IsConst(uo) && Insertable(consts_.at(uo));
+          if (!all_const)
+            return absl::FailedPreconditionError(absl::StrCat(
+                "%", o->debugName(), " is still used by ", u.user->kind().toQualString()));
+          folded.push_back(u.user);
+        }
+      }
+    }
+
+    // Patch.
+    for (size_t k = 0; k < to_move.size(); ++k) HoistGetAttr(to_move[k], move_before[k]);
+    Exporter exporter(options, jg, [&](const Value* v) -> absl::StatusOr<jit::Value*> {
+      if (jit::Value* jv = jit_of(v)) return jv;
+      if (v->is_input()) {
+        // A folded scalar tensor lifted to an input: a TorchScript constant.
+        auto t = tensors_.find(std::string(g.original_name(v)));
+        if (t == tensors_.end()) return absl::InternalError("lifted constant without a tensor");
+        return jg->insertConstant(t->second);
+      }
+      return absl::InternalError(absl::StrCat("no TorchScript value for an operand of ", NodeLabel(g, v->def())));
+    });
+    for (size_t i = 0; i < order.size(); ++i) {
+      const Node* n = order[i];
+      if (before[i]) {
+        jg->setInsertPoint(before[i]);
+        GRAFT_RETURN_IF_ERROR(exporter.ExportNode(g, n));
+        continue;
+      }
+      const Origin& origin = origin_.at(n);
+      for (int a = 0; a < n->num_args(); ++a) {
+        Arg now = n->arg(a);
+        if (now == tracked_args_[origin.args + a] || !now.is_value()) continue;
+        jg->setInsertPoint(origin.node);
+        GRAFT_ASSIGN_OR_RETURN(jit::Value * jv, exporter.Get(now.value()));
+        origin.node->replaceInput(a, jv);
+      }
+    }
+    for (size_t i = 0; i < output_slots_.size() && i < g.num_outputs(); ++i) {
+      const OutputSlot& slot = output_slots_[i];
+      if (g.output(i) == slot.value) continue;
+      jg->setInsertPoint(slot.user);
+      GRAFT_ASSIGN_OR_RETURN(jit::Value * jv, exporter.Get(g.output(i)));
+      slot.user->replaceInput(slot.index, jv);
+    }
+    for (jit::Node* f : folded) {
+      if (f->outputs().empty() || !dead_set.insert(f).second) continue;
+      jg->setInsertPoint(f);
+      for (jit::Value* o : f->outputs()) o->replaceAllUsesWith(jg->insertConstant(consts_.at(o)));
+      dead.push_back(f);
+    }
+    jg->setInsertPoint(jg->block());
+    // Destroy what graft erased (users first), then what only they used.
+    std::sort(dead.begin(), dead.end(), [](jit::Node* a, jit::Node* b) { return b->isBefore(a); });
+    for (jit::Node* d : dead) {
+      for (jit::Value* in : d->inputs()) orphans.push_back(in->node());
+      d->destroy();
+    }
+    while (!orphans.empty()) {
+      jit::Node* p = orphans.back();
+      orphans.pop_back();
+      if (p->kind() == c10::prim::Param || !p->blocks().empty() || dead_set.contains(p)) continue;
+      bool unused = true;
+      for (const jit::Value* o : p->outputs()) unused &= !o->hasUses();
+      if (!unused || p->hasSideEffects()) continue;
+      dead_set.insert(p);
+      for (jit::Value* in : p->inputs()) orphans.push_back(in->node());
+      p->destroy();
+    }
+    return absl::OkStatus();
+  }
 
 inline std::vector<std::string> AttrPath(const Graph& g, const Value* in) {
   std::string name(g.original_name(in));
@@ -1246,6 +1617,83 @@ inline absl::StatusOr<torch::jit::Module> ExportTorchScriptModule(
   }
 }
 
+// ---------------------------------------------------------------- in place
+
+// Rewriting a TorchScript graph in place: import it, rewrite graph() (with
+// ApplyRules), then Commit() writes back only what changed: new nodes are
+// inserted, uses redirected, erased nodes destroyed; every node graft did not
+// touch stays as it was (names, source ranges, ops graft treats as opaque).
+// Import and write-back cost about one pass over the graph plus the
+// changes, where a full export rebuilds every node.
+class TorchScriptInPlace {
+ public:
+  // Imports `graph` (a plain graph: every input a tensor).
+  static absl::StatusOr<std::unique_ptr<TorchScriptInPlace>> ForGraph(
+      std::shared_ptr<torch::jit::Graph> graph, const TorchScriptImportOptions& options = {}) {
+    return Make(std::move(graph), nullptr, options, "main");
+  }
+  // Imports method `method` of `module`, whose graph is then patched in
+  // place (inlined first if it calls submodules). Rewrite before running the
+  // module: libtorch keeps optimized copies of graphs it has run.
+  static absl::StatusOr<std::unique_ptr<TorchScriptInPlace>> ForModule(
+      const torch::jit::Module& module, const TorchScriptImportOptions& options = {},
+      const std::string& method = "forward") {
+    auto m = module.find_method(method);
+    if (!m) return absl::NotFoundError(absl::StrCat("the module has no method '", method, "'"));
+    std::shared_ptr<torch::jit::Graph> graph = m->graph();
+    std::string name = module.type()->name() ? module.type()->name()->name() : "main";
+    auto out = Make(graph, &module, options, name);
+    if (out.ok()) {
+      (*out)->function_ = &torch::jit::toGraphFunction(m->function());
+      (*out)->module_ = module;
+    }
+    return out;
+  }
+
+  Graph& graph() { return *program_.graph; }
+  const TensorMap& tensors() const { return program_.tensors; }
+  const std::shared_ptr<torch::jit::Graph>& torchscript_graph() const { return jit_graph_; }
+
+  // Writes the rewrites back. FailedPrecondition (and nothing changed) when
+  // the graph cannot be patched; export the graph instead then.
+  absl::Status Commit(const TorchScriptExportOptions& options = {}) {
+    try {
+      GRAFT_RETURN_IF_ERROR(importer_->WriteBack(jit_graph_, *program_.graph, options));
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("writing back to TorchScript: ",
+                                              torchscript_internal::FirstLine(e.what())));
+    }
+    if (function_) function_->clear_optimized_graphs();
+    return absl::OkStatus();
+  }
+
+ private:
+  static absl::StatusOr<std::unique_ptr<TorchScriptInPlace>> Make(
+      std::shared_ptr<torch::jit::Graph> graph, const torch::jit::Module* module,
+      const TorchScriptImportOptions& options, std::string name) {
+    auto out = std::unique_ptr<TorchScriptInPlace>(new TorchScriptInPlace);
+    out->options_ = options;
+    out->jit_graph_ = graph;
+    try {
+      if (torchscript_internal::Importer::NeedsInlining(*graph->block())) torch::jit::Inline(*graph);
+      out->importer_ = std::make_unique<torchscript_internal::Importer>(out->options_, /*track=*/true);
+      GRAFT_ASSIGN_OR_RETURN(out->program_, out->importer_->Run(*graph, module, std::move(name)));
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("importing TorchScript: ",
+                                              torchscript_internal::FirstLine(e.what())));
+    }
+    return out;
+  }
+
+  TorchScriptInPlace() = default;
+  TorchScriptImportOptions options_;
+  std::shared_ptr<torch::jit::Graph> jit_graph_;
+  std::unique_ptr<torchscript_internal::Importer> importer_;
+  TorchScriptProgram program_;
+  torch::jit::GraphFunction* function_ = nullptr;
+  torch::jit::Module module_;  // keeps the module alive with the graph
+};
+
 // ---------------------------------------------------------------- files
 
 // A saved module's input types travel in this extra file of its archive
@@ -1305,6 +1753,46 @@ inline absl::StatusOr<TorchScriptProgram> LoadTorchScript(const std::string& byt
   return program;
 }
 
+// Reads a module saved by torch.jit.save for rewriting in place (see
+// LoadTorchScript for the input types). Keeps the module.
+struct TorchScriptModuleRewrite {
+  torch::jit::Module module;
+  std::unique_ptr<TorchScriptInPlace> rewrite;
+  std::string input_types;  // as saved, for saving again
+};
+
+inline absl::StatusOr<TorchScriptModuleRewrite> LoadTorchScriptForRewrite(
+    const std::string& bytes, TorchScriptImportOptions options = {},
+    absl::string_view where = "<module>") {
+  TorchScriptModuleRewrite out;
+  torch::jit::ExtraFilesMap extra = {{kInputTypesExtraFile, ""}};
+  try {
+    std::istringstream stream(bytes);
+    out.module = torch::jit::load(stream, c10::kCPU, extra);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": not a TorchScript archive (torch.jit.save): ", torchscript_internal::FirstLine(e.what())));
+  }
+  out.module.eval();
+  out.input_types = extra[kInputTypesExtraFile];
+  if (options.input_types.empty() && options.example_inputs.empty() && !out.input_types.empty()) {
+    auto types = ParseTypeList(out.input_types, absl::StrCat(where, ":", kInputTypesExtraFile));
+    if (!types.ok()) return types.status();
+    options.input_types = *types;
+  }
+  auto rewrite = TorchScriptInPlace::ForModule(out.module, options);
+  if (!rewrite.ok())
+    return absl::Status(rewrite.status().code(), absl::StrCat(where, ": ", rewrite.status().message()));
+  out.rewrite = std::move(*rewrite);
+  if (out.input_types.empty()) out.input_types = TypeListString(out.rewrite->graph());
+  return out;
+}
+
+// Commits the rewrite into the module and returns its torch.jit.save bytes;
+// when the graph cannot be patched in place, exports it as a new module.
+inline absl::StatusOr<std::string> SaveTorchScriptRewrite(TorchScriptModuleRewrite& r,
+                                                          const TorchScriptExportOptions& options = {});
+
 // Exports `g` as a module (ExportTorchScriptModule) and returns the bytes of
 // its torch.jit.save archive, with the input types as an extra file.
 inline absl::StatusOr<std::string> SaveTorchScript(const Graph& g, const TensorMap& tensors,
@@ -1315,6 +1803,22 @@ inline absl::StatusOr<std::string> SaveTorchScript(const Graph& g, const TensorM
   try {
     std::ostringstream out;
     m.save(out, {{kInputTypesExtraFile, TypeListString(g)}});
+    return out.str();
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("saving the TorchScript module: ",
+                                            torchscript_internal::FirstLine(e.what())));
+  }
+}
+
+inline absl::StatusOr<std::string> SaveTorchScriptRewrite(TorchScriptModuleRewrite& r,
+                                                          const TorchScriptExportOptions& options) {
+  absl::Status committed = r.rewrite->Commit(options);
+  if (absl::IsFailedPrecondition(committed))
+    return SaveTorchScript(r.rewrite->graph(), r.rewrite->tensors(), options);
+  GRAFT_RETURN_IF_ERROR(committed);
+  try {
+    std::ostringstream out;
+    r.module.save(out, {{kInputTypesExtraFile, r.input_types}});
     return out.str();
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("saving the TorchScript module: ",
