@@ -384,8 +384,12 @@ class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
+    // With --benchmark_repetitions the median stands for the size (it comes
+    // after the repetitions, so it overwrites them); other aggregates are
+    // ignored.
     for (const Run& r : runs) {
-      if (r.error_occurred || r.run_type != Run::RT_Iteration) continue;
+      if (r.error_occurred) continue;
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median") continue;
       std::string name = r.benchmark_name();
       auto counter = [&r](const char* c) {
         auto it = r.counters.find(c);
