@@ -14,8 +14,8 @@ examples/fx, 41 GEMM sites) and on synthetic chains of N op nodes:
 Times are CPU time of the rewriting thread (the machines are shared), best of
 --repeat; every column checks it produced the same number of linear nodes.
 fx at sizes above --fx-max-nodes is not run; its time there is extrapolated
-from the largest size it ran (marked ~, linear in N: replace_pattern scales
-at least linearly), and said so.
+(marked ~) as a * N^k through the two largest sizes it ran (k >= 1): its
+matcher is superlinear in N.
 
     bazel build -c opt //tools/race:race
     python3 tools/race/race.py [--sizes 10000,100000,1000000] [--markdown]
@@ -24,6 +24,7 @@ at least linearly), and said so.
 import argparse
 import gc
 import json
+import math
 import os
 import subprocess
 import sys
@@ -154,6 +155,17 @@ def decoder_files(workdir):
     return path, type_list(inputs), lambda: fx_graph_module(model, inputs)
 
 
+def extrapolate(runs, nodes):
+    """t = a * N^k through the last two sizes fx ran (k >= 1), else linear."""
+    if not runs:
+        return float("nan")
+    if len(runs) == 1:
+        return runs[-1][1] * nodes / runs[-1][0]
+    (n0, t0), (n1, t1) = runs[-2], runs[-1]
+    k = max(1.0, math.log(t1 / t0) / math.log(n1 / n0))
+    return t1 * (nodes / n1) ** k
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--race", default=os.path.join(ROOT, "bazel-bin/tools/race/race"))
@@ -174,17 +186,16 @@ def main():
         cpp.update(fx_ms=fx_ms, fx_linear=fx_linear, fx_extrapolated=False)
         rows.append(cpp)
         print(json.dumps(cpp), flush=True)
-    fx_last = None
+    fx_runs = []  # (nodes, ms)
     for n in [int(s) for s in args.sizes.split(",")]:
-        rep = args.repeat if n <= 100000 else 1
+        rep = args.repeat if n < 100000 else 1
         cpp = run_cpp(args.race, ["synthetic", str(n), "--repeat", str(rep)])
         if n <= args.fx_max_nodes:
             fx_ms, fx_linear = race_fx_synthetic(n, rep)
             cpp.update(fx_ms=fx_ms, fx_linear=fx_linear, fx_extrapolated=False)
-            fx_last = (cpp["nodes"], fx_ms)
+            fx_runs.append((cpp["nodes"], fx_ms))
         else:
-            est = fx_last[1] * cpp["nodes"] / fx_last[0] if fx_last else float("nan")
-            cpp.update(fx_ms=est, fx_linear=None, fx_extrapolated=True)
+            cpp.update(fx_ms=extrapolate(fx_runs, cpp["nodes"]), fx_linear=None, fx_extrapolated=True)
         rows.append(cpp)
         print(json.dumps(cpp), flush=True)
 

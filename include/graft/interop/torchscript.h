@@ -28,6 +28,12 @@
 // (including the edge dialect's *_copy ops, which ATen registers), literals
 // become prim::Constants typed by the operator's schema, omitted trailing
 // arguments take the schema's defaults.
+// In place (TorchScriptInPlace): import with provenance, rewrite, and write
+// back only what changed into the original graph or module method; nodes
+// graft did not touch keep their names, source ranges and shape arithmetic.
+// Where graft created nodes, their literal sizes are those of the input
+// types given at import: the result is specialized to those shapes, as
+// graft's static types are.
 //
 // This header, alone in graft, needs libtorch (C++20).
 #ifndef GRAFT_INTEROP_TORCHSCRIPT_H_
@@ -998,6 +1004,9 @@ class Importer {
     uint32_t offset = static_cast<uint32_t>(tracked_args_.size());
     for (int i = 0; i < node->num_args(); ++i) tracked_args_.push_back(node->arg(i));
     origin_.emplace(node, Origin{const_cast<jit::Node*>(n), offset});
+    size_t u = n->outputs().empty() ? 0 : n->output(0)->unique();
+    if (u >= tracked_outputs_.size()) tracked_outputs_.resize(u + u / 2 + 64, false);
+    if (!n->outputs().empty()) tracked_outputs_[u] = true;
   }
   struct Origin {
     jit::Node* node;
@@ -1019,6 +1028,7 @@ class Importer {
   absl::flat_hash_map<std::pair<const jit::Value*, bool>, const Literal*> literals_;
   absl::flat_hash_map<const Node*, Origin> origin_;
   std::vector<Arg> tracked_args_;
+  std::vector<bool> tracked_outputs_;  // by jit::Value::unique() of a tracked node's output 0
   std::vector<jit::Value*> jit_inputs_;  // by graft input index; null for folded constants
   std::vector<OutputSlot> output_slots_;
   std::vector<std::pair<jit::Node*, size_t>> folded_ifs_;  // outer first
@@ -1341,161 +1351,166 @@ class Exporter {
 
 inline absl::Status Importer::WriteBack(const std::shared_ptr<jit::Graph>& jg, const Graph& g,
                                        const TorchScriptExportOptions& options) {
-    if (!track_ || !in_place_)
-      return absl::FailedPreconditionError("this import cannot be written back in place");
-    jit::Node* ret = jg->return_node();
-    // Branches on constants: the branch taken replaces the prim::If (as
-    // TorchScript's constant propagation does), so every imported node sits
-    // in the graph's top block. This changes no value.
-    std::vector<jit::Node*> orphans;
-    for (auto [node, branch] : folded_ifs_) {
-      jit::Block* b = node->blocks()[branch];
-      for (auto it = b->nodes().begin(); it != b->nodes().end();) {
-        jit::Node* m = *it;
-        ++it;
-        m->moveBefore(node);
-      }
-      for (size_t i = 0; i < node->outputs().size(); ++i)
-        node->output(i)->replaceAllUsesWith(b->outputs()[i]);
-      orphans.push_back(node->input(0)->node());
-      node->destroy();
+  if (!track_ || !in_place_)
+    return absl::FailedPreconditionError("this import cannot be written back in place");
+  jit::Node* ret = jg->return_node();
+  // Branches on constants: the branch taken replaces the prim::If (as
+  // TorchScript's constant propagation does), so every imported node sits
+  // in the graph's top block. This changes no value.
+  std::vector<jit::Node*> orphans;
+  for (auto [node, branch] : folded_ifs_) {
+    jit::Block* b = node->blocks()[branch];
+    for (auto it = b->nodes().begin(); it != b->nodes().end();) {
+      jit::Node* m = *it;
+      ++it;
+      m->moveBefore(node);
     }
-    folded_ifs_.clear();
-    // Graft nodes in order; for each new one, the TorchScript node it goes
-    // before: that of the next imported node that survives (else return).
-    std::vector<const Node*> order;
-    for (const Node* n : g.nodes()) order.push_back(n);
-    std::vector<jit::Node*> before(order.size(), nullptr);
-    jit::Node* next = ret;
-    for (size_t i = order.size(); i-- > 0;) {
-      auto it = origin_.find(order[i]);
-      if (it != origin_.end()) {
-        next = it->second.node;
-      } else {
-        before[i] = next;
-      }
-    }
-    auto jit_of = [this](const Value* v) -> jit::Value* {
-      if (v->is_input()) return v->index() < jit_inputs_.size() ? jit_inputs_[v->index()] : nullptr;
-      auto it = origin_.find(v->def());
-      return it == origin_.end() ? nullptr : it->second.node->output(v->index());
-    };
-    // Checks: operands of new nodes are defined before where the nodes go
-    // (attribute reads may move up), outputs of erased nodes are used only
-    // by what is rewritten or folded.
-    std::vector<jit::Node*> to_move;  // GetAttr chains to hoist, with their target
-    std::vector<jit::Node*> move_before;
-    for (size_t i = 0; i < order.size(); ++i) {
-      if (!before[i]) continue;
-      for (int a = 0; a < order[i]->num_args(); ++a) {
-        const Value* v = order[i]->arg(a).value();
-        if (!v || (!v->is_input() && !origin_.contains(v->def()))) continue;
-        jit::Value* jv = jit_of(v);
-        if (!jv) continue;  // a folded constant: inserted where needed
-        jit::Node* def = jv->node();
-        if (def->kind() == c10::prim::Param || def->isBefore(before[i])) continue;
-        for (jit::Node* d = def; d->kind() == c10::prim::GetAttr; d = d->input()->node()) {
-          if (d->input()->node()->kind() == c10::prim::Param || d->input()->node()->isBefore(before[i])) {
-            to_move.push_back(def);
-            move_before.push_back(before[i]);
-            def = nullptr;
-            break;
-          }
-        }
-        if (def)
-          return absl::FailedPreconditionError(absl::StrCat(
-              "node ", NodeLabel(g, order[i]), " uses a value TorchScript defines later"));
-      }
-    }
-    std::vector<jit::Node*> dead;
-    absl::flat_hash_set<const jit::Node*> dead_set;
-    for (const auto& [node, origin] : origin_) {
-      if (node->is_dead()) {
-        dead.push_back(origin.node);
-        dead_set.insert(origin.node);
-      }
-    }
-    absl::flat_hash_set<const jit::Node*> tracked;
-    for (const auto& [node, origin] : origin_) tracked.insert(origin.node);
-    std::vector<jit::Node*> folded;  // users to replace by constants
-    for (jit::Node* d : dead) {
-      for (jit::Value* o : d->outputs()) {
-        for (const jit::Use& u : o->uses()) {
-          if (tracked.contains(u.user) || u.user == ret) continue;
-          if (u.user->kind() == c10::prim::TupleConstruct && u.user->output()->uses().size() == 1 &&
-              u.user->output()->uses()[0].user == ret)
-            continue;
-          bool all_const = u.user->blocks().empty();
-          for (const jit::Value* uo : u.user->outputs()) all_const &= IsConst(uo) && Insertable(consts_.at(uo));
-          if (!all_const)
-            return absl::FailedPreconditionError(absl::StrCat(
-                "%", o->debugName(), " is still used by ", u.user->kind().toQualString()));
-          folded.push_back(u.user);
-        }
-      }
-    }
-
-    // Patch.
-    for (size_t k = 0; k < to_move.size(); ++k) HoistGetAttr(to_move[k], move_before[k]);
-    Exporter exporter(options, jg, [&](const Value* v) -> absl::StatusOr<jit::Value*> {
-      if (jit::Value* jv = jit_of(v)) return jv;
-      if (v->is_input()) {
-        // A folded scalar tensor lifted to an input: a TorchScript constant.
-        auto t = tensors_.find(std::string(g.original_name(v)));
-        if (t == tensors_.end()) return absl::InternalError("lifted constant without a tensor");
-        return jg->insertConstant(t->second);
-      }
-      return absl::InternalError(absl::StrCat("no TorchScript value for an operand of ", NodeLabel(g, v->def())));
-    });
-    for (size_t i = 0; i < order.size(); ++i) {
-      const Node* n = order[i];
-      if (before[i]) {
-        jg->setInsertPoint(before[i]);
-        GRAFT_RETURN_IF_ERROR(exporter.ExportNode(g, n));
-        continue;
-      }
-      const Origin& origin = origin_.at(n);
-      for (int a = 0; a < n->num_args(); ++a) {
-        Arg now = n->arg(a);
-        if (now == tracked_args_[origin.args + a] || !now.is_value()) continue;
-        jg->setInsertPoint(origin.node);
-        GRAFT_ASSIGN_OR_RETURN(jit::Value * jv, exporter.Get(now.value()));
-        origin.node->replaceInput(a, jv);
-      }
-    }
-    for (size_t i = 0; i < output_slots_.size() && i < g.num_outputs(); ++i) {
-      const OutputSlot& slot = output_slots_[i];
-      if (g.output(i) == slot.value) continue;
-      jg->setInsertPoint(slot.user);
-      GRAFT_ASSIGN_OR_RETURN(jit::Value * jv, exporter.Get(g.output(i)));
-      slot.user->replaceInput(slot.index, jv);
-    }
-    for (jit::Node* f : folded) {
-      if (f->outputs().empty() || !dead_set.insert(f).second) continue;
-      jg->setInsertPoint(f);
-      for (jit::Value* o : f->outputs()) o->replaceAllUsesWith(jg->insertConstant(consts_.at(o)));
-      dead.push_back(f);
-    }
-    jg->setInsertPoint(jg->block());
-    // Destroy what graft erased (users first), then what only they used.
-    std::sort(dead.begin(), dead.end(), [](jit::Node* a, jit::Node* b) { return b->isBefore(a); });
-    for (jit::Node* d : dead) {
-      for (jit::Value* in : d->inputs()) orphans.push_back(in->node());
-      d->destroy();
-    }
-    while (!orphans.empty()) {
-      jit::Node* p = orphans.back();
-      orphans.pop_back();
-      if (p->kind() == c10::prim::Param || !p->blocks().empty() || dead_set.contains(p)) continue;
-      bool unused = true;
-      for (const jit::Value* o : p->outputs()) unused &= !o->hasUses();
-      if (!unused || p->hasSideEffects()) continue;
-      dead_set.insert(p);
-      for (jit::Value* in : p->inputs()) orphans.push_back(in->node());
-      p->destroy();
-    }
-    return absl::OkStatus();
+    for (size_t i = 0; i < node->outputs().size(); ++i)
+      node->output(i)->replaceAllUsesWith(b->outputs()[i]);
+    orphans.push_back(node->input(0)->node());
+    node->destroy();
   }
+  folded_ifs_.clear();
+  // Graft nodes in order; for each new one, the TorchScript node it goes
+  // before: that of the next imported node that survives (else return).
+  std::vector<const Node*> order;
+  for (const Node* n : g.nodes()) order.push_back(n);
+  std::vector<jit::Node*> before(order.size(), nullptr);
+  std::vector<const Origin*> origins(order.size(), nullptr);
+  jit::Node* next = ret;
+  for (size_t i = order.size(); i-- > 0;) {
+    auto it = origin_.find(order[i]);
+    if (it != origin_.end()) {
+      next = it->second.node;
+      origins[i] = &it->second;
+    } else {
+      before[i] = next;
+    }
+  }
+  auto jit_of = [this](const Value* v) -> jit::Value* {
+    if (v->is_input()) return v->index() < jit_inputs_.size() ? jit_inputs_[v->index()] : nullptr;
+    auto it = origin_.find(v->def());
+    return it == origin_.end() ? nullptr : it->second.node->output(v->index());
+  };
+  // Checks: operands of new nodes are defined before where the nodes go
+  // (attribute reads may move up), outputs of erased nodes are used only
+  // by what is rewritten or folded.
+  std::vector<jit::Node*> to_move;  // GetAttr chains to hoist, with their target
+  std::vector<jit::Node*> move_before;
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (!before[i]) continue;
+    for (int a = 0; a < order[i]->num_args(); ++a) {
+      const Value* v = order[i]->arg(a).value();
+      if (!v || (!v->is_input() && !origin_.contains(v->def()))) continue;
+      jit::Value* jv = jit_of(v);
+      if (!jv) continue;  // a folded constant: inserted where needed
+      jit::Node* def = jv->node();
+      if (def->kind() == c10::prim::Param || def->isBefore(before[i])) continue;
+      for (jit::Node* d = def; d->kind() == c10::prim::GetAttr; d = d->input()->node()) {
+        if (d->input()->node()->kind() == c10::prim::Param || d->input()->node()->isBefore(before[i])) {
+          to_move.push_back(def);
+          move_before.push_back(before[i]);
+          def = nullptr;
+          break;
+        }
+      }
+      if (def)
+        return absl::FailedPreconditionError(absl::StrCat(
+            "node ", NodeLabel(g, order[i]), " uses a value TorchScript defines later"));
+    }
+  }
+  std::vector<jit::Node*> dead;
+  absl::flat_hash_set<const jit::Node*> dead_set;
+  for (const auto& [node, origin] : origin_) {
+    if (node->is_dead()) {
+      dead.push_back(origin.node);
+      dead_set.insert(origin.node);
+    }
+  }
+  // Tracked TorchScript nodes are those whose first output graft bound.
+  auto tracked = [this](const jit::Node* n) {
+    return !n->outputs().empty() && n->output(0)->unique() < tracked_outputs_.size() &&
+           tracked_outputs_[n->output(0)->unique()];
+  };
+  std::vector<jit::Node*> folded;  // users to replace by constants
+  for (jit::Node* d : dead) {
+    for (jit::Value* o : d->outputs()) {
+      for (const jit::Use& u : o->uses()) {
+        if (tracked(u.user) || u.user == ret) continue;
+        if (u.user->kind() == c10::prim::TupleConstruct && u.user->output()->uses().size() == 1 &&
+            u.user->output()->uses()[0].user == ret)
+          continue;
+        bool all_const = u.user->blocks().empty();
+        for (const jit::Value* uo : u.user->outputs()) all_const &= IsConst(uo) && Insertable(consts_.at(uo));
+        if (!all_const)
+          return absl::FailedPreconditionError(absl::StrCat(
+              "%", o->debugName(), " is still used by ", u.user->kind().toQualString()));
+        folded.push_back(u.user);
+      }
+    }
+  }
+
+  // Patch.
+  for (size_t k = 0; k < to_move.size(); ++k) HoistGetAttr(to_move[k], move_before[k]);
+  Exporter exporter(options, jg, [&](const Value* v) -> absl::StatusOr<jit::Value*> {
+    if (jit::Value* jv = jit_of(v)) return jv;
+    if (v->is_input()) {
+      // A folded scalar tensor lifted to an input: a TorchScript constant.
+      auto t = tensors_.find(std::string(g.original_name(v)));
+      if (t == tensors_.end()) return absl::InternalError("lifted constant without a tensor");
+      return jg->insertConstant(t->second);
+    }
+    return absl::InternalError(absl::StrCat("no TorchScript value for an operand of ", NodeLabel(g, v->def())));
+  });
+  for (size_t i = 0; i < order.size(); ++i) {
+    const Node* n = order[i];
+    if (before[i]) {
+      jg->setInsertPoint(before[i]);
+      GRAFT_RETURN_IF_ERROR(exporter.ExportNode(g, n));
+      continue;
+    }
+    const Origin& origin = *origins[i];
+    for (int a = 0; a < n->num_args(); ++a) {
+      Arg now = n->arg(a);
+      if (now == tracked_args_[origin.args + a] || !now.is_value()) continue;
+      jg->setInsertPoint(origin.node);
+      GRAFT_ASSIGN_OR_RETURN(jit::Value * jv, exporter.Get(now.value()));
+      origin.node->replaceInput(a, jv);
+    }
+  }
+  for (size_t i = 0; i < output_slots_.size() && i < g.num_outputs(); ++i) {
+    const OutputSlot& slot = output_slots_[i];
+    if (g.output(i) == slot.value) continue;
+    jg->setInsertPoint(slot.user);
+    GRAFT_ASSIGN_OR_RETURN(jit::Value * jv, exporter.Get(g.output(i)));
+    slot.user->replaceInput(slot.index, jv);
+  }
+  for (jit::Node* f : folded) {
+    if (f->outputs().empty() || !dead_set.insert(f).second) continue;
+    jg->setInsertPoint(f);
+    for (jit::Value* o : f->outputs()) o->replaceAllUsesWith(jg->insertConstant(consts_.at(o)));
+    dead.push_back(f);
+  }
+  jg->setInsertPoint(jg->block());
+  // Destroy what graft erased (users first), then what only they used.
+  std::sort(dead.begin(), dead.end(), [](jit::Node* a, jit::Node* b) { return b->isBefore(a); });
+  for (jit::Node* d : dead) {
+    for (jit::Value* in : d->inputs()) orphans.push_back(in->node());
+    d->destroy();
+  }
+  while (!orphans.empty()) {
+    jit::Node* p = orphans.back();
+    orphans.pop_back();
+    if (p->kind() == c10::prim::Param || !p->blocks().empty() || dead_set.contains(p)) continue;
+    bool unused = true;
+    for (const jit::Value* o : p->outputs()) unused &= !o->hasUses();
+    if (!unused || p->hasSideEffects()) continue;
+    dead_set.insert(p);
+    for (jit::Value* in : p->inputs()) orphans.push_back(in->node());
+    p->destroy();
+  }
+  return absl::OkStatus();
+}
 
 inline std::vector<std::string> AttrPath(const Graph& g, const Value* in) {
   std::string name(g.original_name(in));
