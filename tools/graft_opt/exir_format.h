@@ -34,7 +34,8 @@ class ExirDocument : public GraphDocument {
 };
 
 inline absl::StatusOr<std::unique_ptr<GraphDocument>> ReadExir(const std::string& bytes,
-                                                              const std::string& path) {
+                                                              const ReadOptions& options) {
+  const std::string& path = options.path;
   std::optional<exir::Archive> archive;
   absl::string_view json = bytes;
   if (zip::LooksLikeZip(bytes)) {

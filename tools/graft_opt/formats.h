@@ -25,16 +25,25 @@ class GraphDocument {
   virtual Graph& graph() = 0;
 };
 
+// What the command line tells a format's reader.
+struct ReadOptions {
+  std::string path;         // where the bytes came from, for messages
+  std::string input_types;  // --input-types as written; empty when not given
+};
+
 struct Format {
   std::string name;                     // --from / --to value
   std::vector<std::string> extensions;  // ".graft"; matched at the end of a path
   std::string description;              // for --help
-  // Reads `bytes` (from `path`, for error messages).
+  // Reads `bytes`.
   std::function<absl::StatusOr<std::unique_ptr<GraphDocument>>(const std::string& bytes,
-                                                               const std::string& path)>
+                                                               const ReadOptions& options)>
       read;
   // Writes `doc` (which may come from another format) to bytes.
   std::function<absl::StatusOr<std::string>(GraphDocument& doc)> write;
+  // Whether `read` uses ReadOptions::input_types (formats whose files do
+  // not record the shapes of the graph's inputs).
+  bool takes_input_types = false;
 };
 
 // The text form (graft/ir/printer.h).
@@ -51,9 +60,9 @@ inline Format TextFormat() {
   return {"text",
           {".graft", ".txt"},
           "graft's text form (graft/ir/printer.h)",
-          [](const std::string& bytes, const std::string& path)
+          [](const std::string& bytes, const ReadOptions& options)
               -> absl::StatusOr<std::unique_ptr<GraphDocument>> {
-            GRAFT_ASSIGN_OR_RETURN(auto g, ParseGraph(bytes, path));
+            GRAFT_ASSIGN_OR_RETURN(auto g, ParseGraph(bytes, options.path));
             return std::unique_ptr<GraphDocument>(new TextDocument(std::move(g)));
           },
           [](GraphDocument& doc) -> absl::StatusOr<std::string> { return Print(doc.graph()); }};

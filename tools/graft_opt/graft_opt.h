@@ -64,6 +64,9 @@ usage: graft-opt [options] INPUT [-o OUTPUT]
   --max-iterations N  full sweeps before giving up (default 10)
   --max-rewrites N    total rewrites before giving up (default 8 per node)
   --from FORMAT       input format (default: from the extension, else text)
+  --input-types LIST  the shapes of the input graph's tensor inputs, for
+                      formats that do not record them (TorchScript), e.g.
+                      --input-types 'i64[1, 128], f32[1, 1500, 384]'
   --to FORMAT         output format (default: from the -o extension, else
                       the input's format)
   -h, --help          this text
@@ -77,6 +80,8 @@ examples:
   graft-opt tests/fixtures/whisper_logits.graft --stats
   graft-opt model.graft --rules my.rules --only mm_transposed_weight_to_linear -o out.graft
   graft-opt model.graft --explain view_mm_view_to_linear
+  graft-opt model.pt --input-types 'f32[4, 384]' -o model.graft.pt --stats
+  graft-opt program.json --only view_mm_view_to_linear -o program.graft.json
 )");
 }
 
@@ -177,7 +182,7 @@ inline absl::StatusOr<std::string> ReadInput(const std::string& path) {
 inline int Main(int argc, char** argv, const std::vector<Format>& formats,
                 absl::Span<const EmbeddedFile> catalogue) {
   std::vector<std::string> rule_paths, only, disabled;
-  std::string input, output, explain, dot, from, to;
+  std::string input, output, explain, dot, from, to, input_types;
   bool stats = false, verify_each = false, check = false, print_before = false, list = false;
   DriverOptions options;
   auto usage_error = [&](const std::string& msg) {
@@ -222,6 +227,8 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
       from = value;
     } else if (take("--to")) {
       to = value;
+    } else if (take("--input-types")) {
+      input_types = value;
     } else if (take("--max-iterations")) {
       if (!absl::SimpleAtoi(value, &options.max_iterations) || options.max_iterations < 1)
         return usage_error("--max-iterations takes a positive integer");
@@ -240,7 +247,7 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
       list = true;
     } else if (needs_value("--rules") || needs_value("--only") || needs_value("--disable") ||
                needs_value("-o") || needs_value("--output") || needs_value("--explain") ||
-               needs_value("--dot") || needs_value("--from") || needs_value("--to") ||
+               needs_value("--dot") || needs_value("--from") || needs_value("--to") || needs_value("--input-types") ||
                needs_value("--max-iterations") || needs_value("--max-rewrites")) {
       return usage_error(absl::StrCat(a, " needs a value"));
     } else if (a != "-" && absl::StartsWith(a, "-")) {
@@ -300,12 +307,15 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
                                                 : nullptr;
   if (!to.empty() && !out_fmt) return usage_error(absl::StrCat("unknown format '", to, "'"));
   if (!out_fmt) out_fmt = in_fmt;
+  if (!input_types.empty() && !in_fmt->takes_input_types)
+    return usage_error(absl::StrCat("--input-types is for formats that do not record input shapes; ",
+                                    in_fmt->name, " graphs carry their types"));
   absl::StatusOr<std::string> bytes = ReadInput(input);
   if (!bytes.ok()) {
     std::cerr << "graft-opt: " << bytes.status().message() << "\n";
     return 1;
   }
-  auto doc = in_fmt->read(*bytes, input == "-" ? "<stdin>" : input);
+  auto doc = in_fmt->read(*bytes, {input == "-" ? "<stdin>" : input, input_types});
   if (!doc.ok()) {
     std::cerr << "graft-opt: " << doc.status().message() << "\n";
     return 1;

@@ -1,15 +1,16 @@
 // graft-opt's TorchScript format: a module saved by torch.jit.save in, the
 // same module with its forward rewritten in place out
-// (graft/interop/torchscript.h does the work). Input
-// shapes come from the archive's `graft_input_types` extra file, or from
-// $GRAFT_INPUT_TYPES (`i64[1, 128], f32[1, 1500, 384]`), which wins.
+// (graft/interop/torchscript.h does the work). A loaded module's graph has
+// lost its input shapes: they come from --input-types (`i64[1, 128],
+// f32[1, 1500, 384]`), else from the archive's `graft_input_types` extra
+// file; the output records the ones used.
 #ifndef GRAFT_TOOLS_GRAFT_OPT_TORCHSCRIPT_FORMAT_H_
 #define GRAFT_TOOLS_GRAFT_OPT_TORCHSCRIPT_FORMAT_H_
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "graft/interop/torchscript.h"
 #include "tools/graft_opt/formats.h"
 
@@ -32,17 +33,24 @@ class TorchScriptDocument : public GraphDocument {
 inline Format TorchScriptFormat() {
   return {"torchscript",
           {".pt", ".pth", ".ts", ".torchscript"},
-          "a TorchScript module (torch.jit.save), rewritten in place; input shapes from its "
-          "graft_input_types extra file or $GRAFT_INPUT_TYPES",
-          [](const std::string& bytes, const std::string& path)
+          "a TorchScript module (torch.jit.save), rewritten in place; input shapes from "
+          "--input-types, else its graft_input_types extra file",
+          [](const std::string& bytes, const ReadOptions& read)
               -> absl::StatusOr<std::unique_ptr<GraphDocument>> {
             TorchScriptImportOptions options;
-            if (const char* env = std::getenv("GRAFT_INPUT_TYPES"); env && *env) {
-              GRAFT_ASSIGN_OR_RETURN(options.input_types, ParseTypeList(env, "$GRAFT_INPUT_TYPES"));
+            if (!read.input_types.empty()) {
+              GRAFT_ASSIGN_OR_RETURN(options.input_types,
+                                     ParseTypeList(read.input_types, "--input-types"));
             }
-            GRAFT_ASSIGN_OR_RETURN(TorchScriptModuleRewrite r,
-                                   LoadTorchScriptForRewrite(bytes, options, path));
-            return std::unique_ptr<GraphDocument>(new TorchScriptDocument(std::move(r)));
+            absl::StatusOr<TorchScriptModuleRewrite> r =
+                LoadTorchScriptForRewrite(bytes, options, read.path);
+            if (!r.ok() && read.input_types.empty() &&
+                absl::StrContains(r.status().message(), "no complete tensor type"))
+              return absl::Status(r.status().code(),
+                                  absl::StrCat(r.status().message(),
+                                               "; graft-opt takes them as --input-types 'f32[1, 128], ...'"));
+            if (!r.ok()) return r.status();
+            return std::unique_ptr<GraphDocument>(new TorchScriptDocument(std::move(*r)));
           },
           [](GraphDocument& doc) -> absl::StatusOr<std::string> {
             if (auto* ts = dynamic_cast<TorchScriptDocument*>(&doc))
@@ -50,7 +58,8 @@ inline Format TorchScriptFormat() {
             // From another format: a new module, if the graph has no
             // parameters (their tensors would be missing).
             return SaveTorchScript(doc.graph(), {});
-          }};
+          },
+          /*takes_input_types=*/true};
 }
 
 }  // namespace opt

@@ -1790,7 +1790,9 @@ inline absl::StatusOr<TorchScriptModuleRewrite> LoadTorchScriptForRewrite(
   }
   out.module.eval();
   out.input_types = extra[kInputTypesExtraFile];
-  if (options.input_types.empty() && options.example_inputs.empty() && !out.input_types.empty()) {
+  // Types given by the caller win over the archive's, and are saved with it.
+  if (!options.input_types.empty() || !options.example_inputs.empty()) out.input_types.clear();
+  else if (!out.input_types.empty()) {
     auto types = ParseTypeList(out.input_types, absl::StrCat(where, ":", kInputTypesExtraFile));
     if (!types.ok()) return types.status();
     options.input_types = *types;
