@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -205,6 +206,10 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
       }
       return false;
     };
+    // Every flag `take` reads above; one given without its value lands here.
+    static constexpr absl::string_view kValueFlags[] = {
+        "--rules", "--only", "--disable", "-o", "--output", "--explain", "--dot", "--from",
+        "--to", "--input-types", "--max-iterations", "--max-rewrites"};
     auto needs_value = [&](absl::string_view flag) {
       return a == flag || absl::StartsWith(a, absl::StrCat(flag, "="));
     };
@@ -245,10 +250,7 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
       print_before = true;
     } else if (a == "--list-rules") {
       list = true;
-    } else if (needs_value("--rules") || needs_value("--only") || needs_value("--disable") ||
-               needs_value("-o") || needs_value("--output") || needs_value("--explain") ||
-               needs_value("--dot") || needs_value("--from") || needs_value("--to") || needs_value("--input-types") ||
-               needs_value("--max-iterations") || needs_value("--max-rewrites")) {
+    } else if (std::any_of(std::begin(kValueFlags), std::end(kValueFlags), needs_value)) {
       return usage_error(absl::StrCat(a, " needs a value"));
     } else if (a != "-" && absl::StartsWith(a, "-")) {
       return usage_error(absl::StrCat("unknown option '", a, "'"));
