@@ -62,6 +62,23 @@ check "unknown flag: exit 2" test $rc -eq 2
 "$opt" --help >"$tmp/help"
 check "--help documents every flag" bash -c "for f in --rules --only --disable --stats --explain --verify-each --dot --check --from --to; do grep -q -- \"\$f\" '$tmp/help' || exit 1; done"
 
+# -o replaces only regular files: a symbolic link stays a link (its target
+# is written), a FIFO is written through, an existing file keeps its mode.
+printf 'old\n' >"$tmp/target.graft"; chmod 640 "$tmp/target.graft"
+ln -s target.graft "$tmp/link.graft"
+"$opt" "$fixture" -o "$tmp/link.graft"
+check "-o through a symlink keeps the link" test -L "$tmp/link.graft"
+check "-o through a symlink writes its target" grep -q 'aten::linear.default' "$tmp/target.graft"
+check "-o keeps the replaced file's mode" test "$(stat -c %a "$tmp/target.graft")" = 640
+mkfifo "$tmp/pipe.graft"
+cat "$tmp/pipe.graft" >"$tmp/from_pipe" &
+"$opt" "$fixture" -o "$tmp/pipe.graft"; wait
+check "-o into a FIFO writes through it" grep -q 'aten::linear.default' "$tmp/from_pipe"
+check "-o into a FIFO leaves the FIFO" test -p "$tmp/pipe.graft"
+mkdir "$tmp/outdir"
+"$opt" "$fixture" -o "$tmp/outdir" 2>"$tmp/err"; rc=$?
+check "-o a directory: exit 1 and a message" bash -c "test $rc -eq 1 && grep -q 'outdir: is a directory' '$tmp/err'"
+
 # A user's own rule file, from standard input.
 printf 'rule relu_to_gelu:\n  relu(x) -> gelu(x)\n' >"$tmp/mine.rules"
 out=$(printf 'graph @g(%%x: f32[4]) {\n  %%y = aten::relu.default(%%x)\n  return %%y\n}\n' | "$opt" - --rules "$tmp/mine.rules")

@@ -27,6 +27,7 @@
 #include "graft/ir/verifier.h"
 #include "graft/rules/loader.h"
 #include "tools/graft_opt/formats.h"
+#include "tools/graft_opt/output_file.h"
 
 namespace graft {
 namespace opt {
@@ -46,8 +47,10 @@ inline std::string Usage(const std::vector<Format>& formats) {
 usage: graft-opt [options] INPUT [-o OUTPUT]
 
   INPUT               the graph to rewrite ('-' reads standard input as text)
-  -o, --output FILE   where to write the result (default: standard output);
-                      written atomically: complete, or not at all
+  -o, --output FILE   where to write the result (default: standard output).
+                      A regular file is replaced atomically (complete or not
+                      at all, keeping its mode); devices and FIFOs are
+                      written directly; symbolic links are followed
   --rules PATH        a .rules file or a directory of them; repeatable.
                       Default: graft's catalogue (patterns/), built in
   --only R1,R2        run only these rules
@@ -92,33 +95,6 @@ inline std::string UserPath(const std::string& p) {
   const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
   if (!wd || p.empty() || p == "-" || std::filesystem::path(p).is_absolute()) return p;
   return (std::filesystem::path(wd) / p).string();
-}
-
-// Writes `bytes` to `path` through a temporary file in the same directory
-// and a rename, so the output is complete or absent.
-inline absl::Status WriteAtomically(const std::string& path, const std::string& bytes) {
-  std::filesystem::path target(path);
-  std::filesystem::path dir = target.parent_path().empty() ? "." : target.parent_path();
-  std::string tmpl = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  int fd = mkstemp(name.data());
-  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot create a file in ", dir.string()));
-  bool ok = true;
-  for (size_t off = 0; ok && off < bytes.size();) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    ok = n > 0;
-    off += ok ? static_cast<size_t>(n) : 0;
-  }
-  ok = ::fsync(fd) == 0 && ok;
-  ok = ::close(fd) == 0 && ok;
-  std::error_code ec;
-  if (ok) std::filesystem::rename(name.data(), target, ec);
-  if (!ok || ec) {
-    std::filesystem::remove(name.data(), ec);
-    return absl::DataLossError(absl::StrCat(path, ": write failed"));
-  }
-  return absl::OkStatus();
 }
 
 // Graphviz of `g`; nodes not in `before` (created by rewrites) in orange.
@@ -362,7 +338,7 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
     return 1;
   }
   if (!dot.empty()) {
-    if (absl::Status s = WriteAtomically(dot, ToDot(g, before)); !s.ok()) {
+    if (absl::Status s = WriteOutputFile(dot, ToDot(g, before)); !s.ok()) {
       std::cerr << "graft-opt: " << s.message() << "\n";
       return 1;
     }
@@ -377,7 +353,7 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
     std::cout.flush();
     return std::cout ? 0 : 1;
   }
-  if (absl::Status s = WriteAtomically(output, *out); !s.ok()) {
+  if (absl::Status s = WriteOutputFile(output, *out); !s.ok()) {
     std::cerr << "graft-opt: " << s.message() << "\n";
     return 1;
   }

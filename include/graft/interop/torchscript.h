@@ -1357,7 +1357,11 @@ inline absl::Status Importer::WriteBack(const std::shared_ptr<jit::Graph>& jg, c
   // Branches on constants: the branch taken replaces the prim::If (as
   // TorchScript's constant propagation does), so every imported node sits
   // in the graph's top block. This changes no value.
+  // Every node destroyed below enters `destroyed` first; a candidate orphan
+  // is looked up there before it is touched, since the same node may be
+  // queued twice or be destroyed after it was queued.
   std::vector<jit::Node*> orphans;
+  absl::flat_hash_set<const jit::Node*> destroyed;
   for (auto [node, branch] : folded_ifs_) {
     jit::Block* b = node->blocks()[branch];
     for (auto it = b->nodes().begin(); it != b->nodes().end();) {
@@ -1368,6 +1372,7 @@ inline absl::Status Importer::WriteBack(const std::shared_ptr<jit::Graph>& jg, c
     for (size_t i = 0; i < node->outputs().size(); ++i)
       node->output(i)->replaceAllUsesWith(b->outputs()[i]);
     orphans.push_back(node->input(0)->node());
+    destroyed.insert(node);
     node->destroy();
   }
   folded_ifs_.clear();
@@ -1420,12 +1425,8 @@ inline absl::Status Importer::WriteBack(const std::shared_ptr<jit::Graph>& jg, c
     }
   }
   std::vector<jit::Node*> dead;
-  absl::flat_hash_set<const jit::Node*> dead_set;
   for (const auto& [node, origin] : origin_) {
-    if (node->is_dead()) {
-      dead.push_back(origin.node);
-      dead_set.insert(origin.node);
-    }
+    if (node->is_dead() && destroyed.insert(origin.node).second) dead.push_back(origin.node);
   }
   // Tracked TorchScript nodes are those whose first output graft bound.
   auto tracked = [this](const jit::Node* n) {
@@ -1486,7 +1487,7 @@ inline absl::Status Importer::WriteBack(const std::shared_ptr<jit::Graph>& jg, c
     slot.user->replaceInput(slot.index, jv);
   }
   for (jit::Node* f : folded) {
-    if (f->outputs().empty() || !dead_set.insert(f).second) continue;
+    if (f->outputs().empty() || !destroyed.insert(f).second) continue;
     jg->setInsertPoint(f);
     for (jit::Value* o : f->outputs()) o->replaceAllUsesWith(jg->insertConstant(consts_.at(o)));
     dead.push_back(f);
@@ -1501,11 +1502,11 @@ inline absl::Status Importer::WriteBack(const std::shared_ptr<jit::Graph>& jg, c
   while (!orphans.empty()) {
     jit::Node* p = orphans.back();
     orphans.pop_back();
-    if (p->kind() == c10::prim::Param || !p->blocks().empty() || dead_set.contains(p)) continue;
+    if (destroyed.contains(p) || p->kind() == c10::prim::Param || !p->blocks().empty()) continue;
     bool unused = true;
     for (const jit::Value* o : p->outputs()) unused &= !o->hasUses();
     if (!unused || p->hasSideEffects()) continue;
-    dead_set.insert(p);
+    destroyed.insert(p);
     for (jit::Value* in : p->inputs()) orphans.push_back(in->node());
     p->destroy();
   }
