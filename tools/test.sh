@@ -1,27 +1,50 @@
 #!/usr/bin/env bash
-# Installs what is missing, runs every Bazel test, and ends with the line
-# "N passed, N failed" (one per test target). Exits non-zero on any failure.
-# Extra arguments go to `bazel test` (default target pattern: //...).
+# Installs what is missing, then runs every test and ends with the line
+# "N passed, N failed" (one per test target and stage). Exits non-zero on any
+# failure. Stages:
+#   1. every Bazel test (release build, //...)
+#   2. the C++ tests again under AddressSanitizer + UBSan (--config=asan)
+#   3. the fuzz targets: seed corpora replayed, then a short fuzzing period
+#      each (tools/fuzz/smoke.sh; long runs: tools/fuzz/run.sh)
+# Arguments, if any, replace the target pattern of stages 1 and 2 and skip
+# stage 3 (e.g. `tools/test.sh //tests/ir/...`).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 tools/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
-(($#)) || set -- //...
+targets=("$@")
+((${#targets[@]})) || targets=(//...)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-# --keep_going: a test that fails to build is reported, the others still run.
-bazel test --keep_going --color=no --curses=no "$@" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
+passed=0
+failed=0
+
+# Runs `bazel test` with the given flags and counts its summary lines:
+# "//pkg:target   [(cached)] PASSED in 0.1s", "... FAILED in", "... FAILED TO
+# BUILD", "... NO STATUS", "... TIMEOUT", "... FLAKY, ...".
+bazel_stage() {
+  local name=$1; shift
+  echo "==== $name"
+  # --keep_going: a test that fails to build is reported, the others still run.
+  bazel test --keep_going --color=no --curses=no "$@" "${targets[@]}" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local summary p f
+  summary=$(grep -E '^//[^ ]+ +.*(PASSED|FAILED|FLAKY|TIMEOUT|NO STATUS|INCOMPLETE|SKIPPED)' "$log")
+  p=$(grep -cE ' (PASSED|FLAKY)' <<<"$summary")
+  f=$(grep -cvE ' (PASSED|FLAKY)|^$' <<<"$summary")
+  # A build or analysis error can stop Bazel before it lists any test.
+  ((rc != 0 && f == 0)) && f=1
+  echo "$name: $p passed, $f failed"
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+bazel_stage "tests"
+bazel_stage "C++ tests under ASan+UBSan" --config=asan --test_lang_filters=cc
+
 # CI owns no long-lived processes: stop this workspace's Bazel server.
 [[ -n ${CI:-} ]] && bazel shutdown 2>/dev/null
 
-# Bazel's summary: "//pkg:target   [(cached)] PASSED in 0.1s", "... FAILED in",
-# "... FAILED TO BUILD", "... NO STATUS", "... TIMEOUT", "... FLAKY, ...".
-summary=$(grep -E '^//[^ ]+ +.*(PASSED|FAILED|FLAKY|TIMEOUT|NO STATUS|INCOMPLETE|SKIPPED)' "$log")
-passed=$(grep -cE ' (PASSED|FLAKY)' <<<"$summary")
-failed=$(grep -cvE ' (PASSED|FLAKY)|^$' <<<"$summary")
-# A build or analysis error can stop Bazel before it lists any test.
-((rc != 0 && failed == 0)) && failed=1
 echo "$passed passed, $failed failed"
-((rc == 0 && failed == 0))
+((failed == 0))
