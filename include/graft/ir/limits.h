@@ -12,7 +12,7 @@
 //   kMaxExpandedPatternNodes   10000    aliases using the previous one twice
 //                                       grow 2^n (27 lines: 5 GB)
 //   kMaxJsonNestingDepth       512      nlohmann-json copies and dumps
-//                                       recursively; exir programs nest ~15
+//                                       recursively; exir programs nest ~10
 //   kMaxRuleFileBytes          16 MiB   rule files are kilobytes;
 //                                       `include "/dev/zero"` read forever
 //   kMaxInputFileBytes         4 GiB    graft-opt's input (graph, exir JSON

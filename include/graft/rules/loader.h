@@ -42,10 +42,12 @@ inline absl::string_view FileTypeName(mode_t mode) {
 
 // Reads `fd` to its end, or fails once it has given more than `max_bytes`
 // (a pipe or a growing file has no size to check first). `name` and
-// `limit_name` appear in the errors.
+// `limit_name` appear in the errors; `expected` (a regular file's size)
+// saves the string's regrowth.
 inline absl::StatusOr<std::string> ReadBounded(int fd, absl::string_view name, int64_t max_bytes,
-                                               absl::string_view limit_name) {
+                                               absl::string_view limit_name, int64_t expected = 0) {
   std::string out;
+  if (expected > 0 && expected <= max_bytes) out.reserve(static_cast<size_t>(expected) + 1);
   char buf[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -85,7 +87,7 @@ inline absl::StatusOr<std::string> ReadFile(const std::string& path,
   if (st.st_size > max_bytes)
     return absl::ResourceExhaustedError(absl::StrCat(path, ": ", st.st_size, " bytes, larger than ",
                                                      limit_name, " (", max_bytes, " bytes)"));
-  return ReadBounded(fd, path, max_bytes, limit_name);
+  return ReadBounded(fd, path, max_bytes, limit_name, st.st_size);
 }
 
 class RuleLoader {
