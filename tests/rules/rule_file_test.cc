@@ -278,6 +278,18 @@ TEST(RuleFileTest, RuleFilesAreBoundedRegularFiles) {
   EXPECT_EQ(b.status().message(), absl::StrCat(big.string(), ": ", kMaxRuleFileBytes + 1,
                                                " bytes, larger than kMaxRuleFileBytes (",
                                                kMaxRuleFileBytes, " bytes)"));
+  // A chain of includes deeper than kMaxIncludeDepth (the loader recurses
+  // per level).
+  for (int i = 0; i <= kMaxIncludeDepth; ++i)
+    std::ofstream(dir / absl::StrCat("inc", i, ".rules")) << "include \"inc" << i + 1 << ".rules\"\n";
+  std::ofstream(dir / absl::StrCat("inc", kMaxIncludeDepth + 1, ".rules")) << "";
+  absl::StatusOr<RuleSet> chain = rules::LoadRules({(dir / "inc0.rules").string()});
+  ASSERT_FALSE(chain.ok());
+  EXPECT_NE(chain.status().message().find(absl::StrCat("inc64.rules: includes nested deeper than "
+                                                       "kMaxIncludeDepth (64)")),
+            absl::string_view::npos)
+      << chain.status();
+  EXPECT_TRUE(rules::LoadRules({(dir / "inc2.rules").string()}).ok());
   // The bound is inclusive.
   std::ofstream(dir / "ten") << "0123456789";
   EXPECT_TRUE(rules::ReadFile((dir / "ten").string(), 10).ok());

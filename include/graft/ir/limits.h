@@ -11,6 +11,7 @@
 //                                       overflowed the stack)
 //   kMaxExpandedPatternNodes   10000    aliases using the previous one twice
 //                                       grow 2^n (27 lines: 5 GB)
+//   kMaxIncludeDepth           64       the rule loader recurses per include
 //   kMaxJsonNestingDepth       512      nlohmann-json copies and dumps
 //                                       recursively; exir programs nest ~10
 //   kMaxRuleFileBytes          16 MiB   rule files are kilobytes;
@@ -36,6 +37,9 @@ inline constexpr int kMaxRuleNestingDepth = 256;
 // Pattern nodes one rule may expand to through aliases (both sides
 // together, a node reached through a parameter used twice counted twice).
 inline constexpr int64_t kMaxExpandedPatternNodes = 10000;
+
+// Rule files including rule files including ... (a chain, not a count).
+inline constexpr int kMaxIncludeDepth = 64;
 
 // Levels of [ and { in an exir JSON document (the outermost object is 1).
 inline constexpr int kMaxJsonNestingDepth = 512;

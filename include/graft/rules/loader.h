@@ -129,9 +129,15 @@ class RuleLoader {
 
  private:
   absl::Status AddFile(const std::string& path, std::vector<std::string> stack) {
-    std::string canonical = std::filesystem::weakly_canonical(path).string();
+    std::error_code ec;  // the throwing overload would escape as an exception
+    std::string canonical = std::filesystem::weakly_canonical(path, ec).string();
+    if (ec) canonical = path;  // ReadFile says what is wrong with it
     if (std::find(stack.begin(), stack.end(), canonical) != stack.end())
       return absl::InvalidArgumentError(absl::StrCat("include cycle: ", path, " includes itself"));
+    // Each level of includes is a level of recursion here.
+    if (static_cast<int>(stack.size()) >= kMaxIncludeDepth)
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": includes nested deeper than kMaxIncludeDepth (", kMaxIncludeDepth, ")"));
     if (!loaded_.insert(canonical).second) return absl::OkStatus();  // included twice: once
     GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
     GRAFT_ASSIGN_OR_RETURN(RuleFile f, ParseRuleFile(text, path));
