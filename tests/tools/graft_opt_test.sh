@@ -113,6 +113,17 @@ check "an endless pipe stops at the cap" test "$rc" -eq 1
 "$opt" "$fixture" --max-input-bytes lots 2>/dev/null; rc=$?
 check "--max-input-bytes takes a number" test $rc -eq 2
 
+# Hostile exir JSON: a located error, not an abort (nlohmann's out_of_range)
+# or a stack overflow.
+printf '{"a": 1e400}' >"$tmp/huge.json"
+"$opt" "$tmp/huge.json" 2>"$tmp/err"; rc=$?
+check "1e400 in exir JSON: exit 1" test $rc -eq 1
+check "1e400 in exir JSON: located message" grep -q 'huge.json:1:7: number 1e400 is outside the range of a double' "$tmp/err"
+head -c 1000000 /dev/zero | tr '\0' '[' >"$tmp/deep.json"
+"$opt" "$tmp/deep.json" 2>"$tmp/err"; rc=$?
+check "deep exir JSON: exit 1" test $rc -eq 1
+check "deep exir JSON: message names the limit" grep -q 'deep.json:1:513: JSON nested deeper than kMaxJsonNestingDepth (512' "$tmp/err"
+
 total=$(grep -c '^check "' "$0")
 echo "$((total - fails)) passed, $fails failed"
 exit $((fails > 0))
