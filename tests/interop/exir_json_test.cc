@@ -3,11 +3,14 @@
 // exports). Each document is small enough to read in the test.
 #include "graft/interop/exir_json.h"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "graft/driver/driver.h"
 #include "graft/interop/exir_zip.h"
+#include "graft/ir/limits.h"
 #include "graft/ir/printer.h"
 #include "graft/ir/verifier.h"
 #include "graft/rules/loader.h"
@@ -497,6 +500,227 @@ TEST(ExirZip, RefusesWhatItCannotRead) {
   auto c = Archive::Parse(deflated, "z.zip");
   ASSERT_FALSE(c.ok());
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("is compressed"));
+}
+
+// ---- Hostile documents and archives (docs/robustness.md).
+
+std::string Repeat(absl::string_view s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out.append(s.data(), s.size());
+  return out;
+}
+
+// "file:line:col" of `needle`'s first occurrence in `text`, 1-based.
+std::string Where(absl::string_view file, absl::string_view text, absl::string_view needle) {
+  size_t at = text.find(needle);
+  EXPECT_NE(at, absl::string_view::npos) << needle;
+  size_t line_start = text.rfind('\n', at);
+  line_start = line_start == absl::string_view::npos ? 0 : line_start + 1;
+  int64_t line = 1 + std::count(text.begin(), text.begin() + at, '\n');
+  return absl::StrCat(file, ":", line, ":", at - line_start + 1);
+}
+
+TEST(ExirJsonHostile, NumbersOutsideDoubleRangeAreErrorsNotAborts) {
+  // nlohmann throws out_of_range for these, which used to end the process.
+  auto p = Program::Parse("{\"a\": 1e400}", "n.json");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(), "n.json:1:7: number 1e400 is outside the range of a double");
+  for (const std::string& number :
+       std::vector<std::string>{"-1e400", "1" + std::string(400, '0'), "2.5E+999"}) {
+    std::string text = absl::StrCat("{\"a\": [1, 2, ", number, "]}");
+    auto q = Program::Parse(text, "n.json");
+    ASSERT_FALSE(q.ok()) << number;
+    EXPECT_THAT(std::string(q.status().message()), HasSubstr("n.json:1:14: number ")) << number;
+    EXPECT_THAT(std::string(q.status().message()), HasSubstr("is outside the range of a double"));
+  }
+  // Anywhere in a real program, located.
+  std::string tiny = absl::StrReplaceAll(TinyProgram(), {{"\"aten\": 10", "\"aten\": 1e999"}});
+  auto r = Program::Parse(tiny, "tiny.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), absl::StrCat(Where("tiny.json", tiny, "1e999"),
+                                               ": number 1e999 is outside the range of a double"));
+  // Strings and small numbers are not numbers out of range.
+  EXPECT_TRUE(Program::Parse(absl::StrReplaceAll(TinyProgram(), {{"\"aten\": 10", "\"aten\": 1e-400"}}))
+                  .ok());
+  EXPECT_TRUE(Program::Parse(absl::StrReplaceAll(TinyProgram(), {{"\"aten\": 10", "\"aten\": \"1e400\""}}))
+                  .ok());
+}
+
+TEST(ExirJsonHostile, NestingIsBounded) {
+  // Nested past the limit in a key graft ignores: copied and dumped on
+  // Write, recursively, so a deep one overflowed the stack.
+  auto with_junk = [](int depth) {
+    std::string tiny = TinyProgram();
+    return absl::StrCat("{\"junk\": ", Repeat("[", depth), Repeat("]", depth), ",", tiny.substr(1));
+  };
+  std::string deep = with_junk(1000000);
+  auto p = Program::Parse(deep, "deep.json");
+  ASSERT_FALSE(p.ok());
+  // The outer object is level 1: the 512th '[' (column 9 + 512) is level 513.
+  EXPECT_EQ(p.status().message(),
+            "deep.json:1:521: JSON nested deeper than kMaxJsonNestingDepth (512 levels of [ and {)");
+  // At the limit the program reads and writes back whole.
+  std::string at_limit = with_junk(kMaxJsonNestingDepth - 1);
+  auto q = Program::Parse(at_limit, "ok.json");
+  ASSERT_TRUE(q.ok()) << q.status();
+  auto out = q->Write();
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(ParseJson(*out), ParseJson(at_limit));
+  // Brackets inside strings are text.
+  EXPECT_TRUE(Program::Parse(absl::StrReplaceAll(TinyProgram(), {{"\"dialect\": \"\"",
+                                                                   "\"dialect\": \"" + Repeat("[{", 5000) + "\""}}))
+                  .ok());
+}
+
+TEST(ExirJsonHostile, IntegersBeyondInt64AreCheckedNotWrapped) {
+  std::string tiny = TinyProgram();
+  // A size of 2^64 - 1 used to wrap to -1 ("negative size -1").
+  size_t meta = tiny.find("\"p_w\": {");
+  size_t size = tiny.find("{\"as_int\": 8}", meta);
+  std::string huge_size = tiny;
+  huge_size.replace(size, 13, "{\"as_int\": 18446744073709551615}");
+  auto p = Program::Parse(huge_size, "big.json");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(),
+            "big.json: graph.tensor_values['p_w']: size 18446744073709551615 does not fit in int64");
+  // An int list beyond int64 has no graft literal: the node stays opaque
+  // (it used to read as [6, -1]).
+  auto v = Program::Parse(absl::StrReplaceAll(tiny, {{"\"as_ints\": [6, 4]",
+                                                      "\"as_ints\": [6, 18446744073709551615]"}}));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->num_opaque_nodes(), 1);
+}
+
+TEST(ExirJsonHostile, StridesOfANewValueAreChecked) {
+  // relu(x) with x f32[2, 2^62, 4]; a rule makes a new clone, whose strides
+  // (4 * 2^62 for dim 0) do not fit in int64.
+  std::string meta = R"({"dtype": 7, "sizes": [{"as_int": 2}, {"as_int": 4611686018427387904},
+      {"as_int": 4}], "requires_grad": false, "device": {"type": "cpu"}, "strides": [],
+      "storage_offset": {"as_int": 0}, "layout": 7})";
+  std::string text = absl::StrCat(R"({"graph_module": {"graph": {
+    "inputs": [{"as_tensor": {"name": "x"}}],
+    "outputs": [{"as_tensor": {"name": "aten_relu_default"}}],
+    "nodes": [{"name": "aten_relu_default",
+               "target": "executorch.exir.dialects.edge.ops.aten.relu.default",
+               "inputs": [{"name": "self", "arg": {"as_tensor": {"name": "x"}}}],
+               "outputs": [{"as_tensor": {"name": "aten_relu_default"}}], "metadata": {}}],
+    "tensor_values": {"x": )", meta, R"(, "aten_relu_default": )", meta, R"(}},
+   "signature": {"input_specs": [{"user_input": {"arg": {"as_tensor": {"name": "x"}}}}],
+     "output_specs": [{"user_output": {"arg": {"as_tensor": {"name": "aten_relu_default"}}}}]}}})");
+  auto p = Program::Parse(text, "wide.json");
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->num_opaque_nodes(), 0);
+  auto rules = rules::ParseRules("rule r:\n  relu(x) -> gelu(clone(x))\n");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  auto r = ApplyRules(p->graph(), *rules);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rewrites, 1);
+  // gelu inherits relu's name and entry; the clone needs a new entry.
+  auto out = p->Write();
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(std::string(out.status().message()),
+              HasSubstr("the strides of a new f32[2, 4611686018427387904, 4] value do not fit in int64"));
+}
+
+// Entries `names` (the first is the program) of `size` bytes each.
+std::string MakeZip(const std::vector<std::string>& names, size_t size,
+                    std::vector<std::string>* keep) {
+  std::vector<zip::Entry> entries(names.size());
+  keep->assign(names.size(), "");
+  for (size_t i = 0; i < names.size(); ++i) {
+    (*keep)[i] = i == 0 ? TinyProgram() : std::string(size, static_cast<char>('a' + i % 26));
+    entries[i].name = names[i];
+    entries[i].data = (*keep)[i];
+    entries[i].crc = zip::Crc32(entries[i].data);
+  }
+  auto bytes = zip::WriteStored(entries);
+  EXPECT_TRUE(bytes.ok());
+  return *bytes;
+}
+
+// Offsets of the central directory records in `zip`.
+std::vector<size_t> CentralRecords(const std::string& zip) {
+  std::vector<size_t> out;
+  for (size_t at = zip.find(std::string("PK\x01\x02", 4)); at != std::string::npos;
+       at = zip.find(std::string("PK\x01\x02", 4), at + 1))
+    out.push_back(at);
+  return out;
+}
+
+void Put32At(std::string* zip, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) (*zip)[at + i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+
+TEST(ExirZipHostile, OverlappingEntriesAreRefused) {
+  // The zip bomb of stored entries: central directory records that point
+  // at an entry another record already owns.
+  std::vector<std::string> keep;
+  std::string zip = MakeZip({std::string(kProgramEntry), "serialized_state_dict.pt", "version"}, 100, &keep);
+  ASSERT_TRUE(Archive::Parse(zip, "ok.zip").ok());
+  std::vector<size_t> cd = CentralRecords(zip);
+  ASSERT_EQ(cd.size(), 3u);
+  // "version" now claims the state dict's local header and bytes.
+  uint32_t state_dict_local = static_cast<uint8_t>(zip[cd[1] + 42]) |
+                              static_cast<uint8_t>(zip[cd[1] + 43]) << 8 |
+                              static_cast<uint8_t>(zip[cd[1] + 44]) << 16 |
+                              static_cast<uint32_t>(static_cast<uint8_t>(zip[cd[1] + 45])) << 24;
+  Put32At(&zip, cd[2] + 42, state_dict_local);
+  auto a = Archive::Parse(zip, "bomb.zip");
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().message(),
+            "bomb.zip: corrupt zip (entries 'serialized_state_dict.pt' and 'version' overlap; each "
+            "entry must have bytes of its own)");
+}
+
+TEST(ExirZipHostile, EntryCountAndTotalSizeAreBounded) {
+  std::vector<std::string> names = {std::string(kProgramEntry)};
+  for (int i = 1; i <= kMaxZipEntries; ++i) names.push_back(absl::StrCat("e", i));
+  std::vector<std::string> keep;
+  std::string many = MakeZip(names, 1, &keep);
+  auto a = Archive::Parse(many, "many.zip");
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().message(),
+            "many.zip: the central directory lists 1025 entries, more than kMaxZipEntries (1024); "
+            "executorch.exir.save writes five");
+  names.pop_back();
+  std::string enough = MakeZip(names, 1, &keep);
+  EXPECT_TRUE(Archive::Parse(enough, "enough.zip").ok());
+
+  // The total, with the limit lowered (4 GiB of test data would not do).
+  std::string two = MakeZip({std::string(kProgramEntry), "a", "b"}, 60, &keep);
+  zip::ReadLimits limits;
+  limits.max_total_bytes = static_cast<int64_t>(keep[0].size()) + 100;
+  auto r = zip::ReadStored(two, "two.zip", limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), absl::StrCat("two.zip: the entries hold more than kMaxZipTotalBytes (",
+                                               limits.max_total_bytes, " bytes) in all"));
+  limits.max_total_bytes += 20;
+  EXPECT_TRUE(zip::ReadStored(two, "two.zip", limits).ok());
+}
+
+TEST(ExirZipHostile, SizesAndOffsetsAreCheckedAgainstTheBuffer) {
+  std::vector<std::string> keep;
+  std::string zip = MakeZip({std::string(kProgramEntry), "w"}, 10, &keep);
+  std::vector<size_t> cd = CentralRecords(zip);
+  ASSERT_EQ(cd.size(), 2u);
+  // The last entry's size grown into the central directory.
+  std::string into_cd = zip;
+  Put32At(&into_cd, cd[1] + 20, 20);
+  Put32At(&into_cd, cd[1] + 24, 20);
+  auto a = zip::ReadStored(into_cd, "x.zip");
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().message(),
+            "x.zip: corrupt zip (entry 'w' truncated or runs into the central directory)");
+  // Offsets near 2^32 do not wrap.
+  std::string far = zip;
+  Put32At(&far, cd[1] + 42, 0xFFFFFFF0u);
+  auto b = zip::ReadStored(far, "far.zip");
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().message(), "far.zip: corrupt zip (no local header for 'w')");
+  std::string big = zip;
+  Put32At(&big, cd[1] + 20, 0xFFFFFFF0u);
+  Put32At(&big, cd[1] + 24, 0xFFFFFFF0u);
+  EXPECT_FALSE(zip::ReadStored(big, "big.zip").ok());
 }
 
 }  // namespace

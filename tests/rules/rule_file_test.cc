@@ -1,5 +1,7 @@
 // The rule-file language: what it accepts, and the load-time errors it
 // gives (each with file:line:column).
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -7,12 +9,19 @@
 
 #include "gtest/gtest.h"
 #include "graft/driver/driver.h"
+#include "graft/ir/limits.h"
 #include "graft/ir/parser.h"
 #include "graft/ir/printer.h"
 #include "graft/rules/loader.h"
 
 namespace graft {
 namespace {
+
+std::string Repeat(absl::string_view s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out.append(s.data(), s.size());
+  return out;
+}
 
 // The error loading `text` gives, or "" when it loads.
 std::string LoadError(const std::string& text) {
@@ -157,6 +166,134 @@ TEST(RuleFileTest, IncludesResolveRelativeToTheIncludingFile) {
   absl::StatusOr<RuleSet> missing = rules::LoadRules({(dir / "nope.rules").string()});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("cannot open file"), absl::string_view::npos);
+}
+
+// ---- Bounded resources (docs/robustness.md).
+
+TEST(RuleFileTest, NestingIsBoundedNotAStackOverflow) {
+  // Deep enough to overflow the parser's stack without the bound.
+  int deep = 100000;
+  std::string text = "rule r:\n  " + Repeat("relu(", deep) + "x" + Repeat(")", deep) + " -> x\n";
+  // Refused at the 257th 'relu', line 2 column 3 + 5 * 256.
+  EXPECT_EQ(LoadError(text),
+            absl::StrCat("t.rules:2:", 3 + 5 * kMaxRuleNestingDepth,
+                         ": nested deeper than kMaxRuleNestingDepth (256 levels of calls, groups or "
+                         "operators)"));
+  // At the limit it loads.
+  int ok = kMaxRuleNestingDepth - 1;
+  EXPECT_EQ(LoadError("rule r:\n  " + Repeat("relu(", ok) + "x" + Repeat(")", ok) + " -> x\n"), "");
+  // Groups count, in patterns and in constraints.
+  EXPECT_NE(LoadError("rule r:\n  " + Repeat("(", deep) + "relu(x)" + Repeat(")", deep) + " -> x\n")
+                .find("kMaxRuleNestingDepth"),
+            std::string::npos);
+  EXPECT_NE(LoadError("rule r:\n  relu(x) -> x\n  where " + Repeat("(", deep) + "rank(x)" +
+                      Repeat(")", deep) + " == 1\n")
+                .find("kMaxRuleNestingDepth"),
+            std::string::npos);
+  // So does a long chain of operators, which builds a tree as deep.
+  EXPECT_NE(LoadError("rule r:\n  relu(x) -> x\n  where rank(x)" + Repeat(" + 1", deep) + " > 0\n")
+                .find("kMaxRuleNestingDepth"),
+            std::string::npos);
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> x\n  where rank(x)" + Repeat(" + 1", 100) + " > 0\n"), "");
+  // Tests and embedders can lower the bound.
+  auto shallow = rules::ParseRuleFile("rule r:\n  relu(relu(x)) -> x\n", "t.rules", 2);
+  ASSERT_FALSE(shallow.ok());
+  EXPECT_EQ(shallow.status().message(),
+            "t.rules:2:13: nested deeper than kMaxRuleNestingDepth (2 levels of calls, groups or "
+            "operators)");
+}
+
+// a1(x) = add(x, x); aK(x) = add(aK-1(x), aK-1(x)): each line doubles.
+std::string DoublingAliases(int n) {
+  std::string text = "alias a1(x) = add(x, x)\n";
+  for (int k = 2; k <= n; ++k)
+    absl::StrAppend(&text, "alias a", k, "(x) = add(a", k - 1, "(x), a", k - 1, "(x))\n");
+  return text;
+}
+
+TEST(RuleFileTest, AliasExpansionIsBounded) {
+  // 2^14 adds: past kMaxExpandedPatternNodes, reported where the rule uses
+  // the alias.
+  std::string big = DoublingAliases(14) + "rule r:\n  relu(a14(y)) -> y\n";
+  EXPECT_EQ(LoadError(big),
+            "t.rules:16:8: alias 'a14' expands to more than kMaxExpandedPatternNodes (10000) "
+            "pattern nodes in this rule; an alias that uses a parameter or another alias twice "
+            "doubles at each level");
+  // 60 lines would be 2^60 nodes: refused as soon as the budget is spent.
+  EXPECT_NE(LoadError(DoublingAliases(60) + "rule r:\n  relu(a60(y)) -> y\n")
+                .find("kMaxExpandedPatternNodes"),
+            std::string::npos);
+  // 2^10 nodes are fine.
+  EXPECT_EQ(LoadError(DoublingAliases(10) + "rule r:\n  relu(a10(y)) -> y\n"), "");
+
+  // An alias that drops its parameter keeps the result small, but
+  // expanding it still doubles per line: the work is bounded too.
+  std::string dropping = "alias d1(x) = relu(z)\n";
+  for (int k = 2; k <= 30; ++k) absl::StrAppend(&dropping, "alias d", k, "(x) = d", k - 1, "(d", k - 1, "(x))\n");
+  EXPECT_NE(LoadError(dropping + "rule r:\n  add(d30(y), z) -> z\n").find("kMaxExpandedPatternNodes"),
+            std::string::npos);
+
+  // aK(x) = aK-1(aK-1(x)) nests 2^K deep: past kMaxRuleNestingDepth.
+  std::string nest = "alias n0(x) = relu(x)\n";
+  for (int k = 1; k <= 9; ++k) absl::StrAppend(&nest, "alias n", k, "(x) = n", k - 1, "(n", k - 1, "(x))\n");
+  EXPECT_EQ(LoadError(nest + "rule r:\n  n9(y) -> y\n"),
+            "t.rules:12:3: alias 'n9' expands to a pattern nested deeper than "
+            "kMaxRuleNestingDepth (256 levels)");
+
+  // A long chain of aliases each calling the next recurses once per alias.
+  // (Not c1, c2...: c32, c64 and c128 are dtypes.)
+  std::string chain = "alias ch0(x) = relu(x)\n";
+  for (int k = 1; k <= 300; ++k) absl::StrAppend(&chain, "alias ch", k, "(x) = ch", k - 1, "(x)\n");
+  EXPECT_EQ(LoadError(chain + "rule r:\n  ch300(y) -> y\n"),
+            "t.rules:303:3: alias 'ch300' expands to aliases nested deeper than "
+            "kMaxRuleNestingDepth (256 levels)");
+  EXPECT_EQ(LoadError(chain + "rule r:\n  ch200(y) -> y\n"), "");
+}
+
+TEST(RuleFileTest, RuleFilesAreBoundedRegularFiles) {
+  std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "bounded";
+  std::filesystem::create_directories(dir);
+  // A device: /dev/null reads as empty, /dev/zero never ends.
+  std::ofstream(dir / "dev.rules") << "include \"/dev/null\"\n";
+  absl::StatusOr<RuleSet> dev = rules::LoadRules({(dir / "dev.rules").string()});
+  ASSERT_FALSE(dev.ok());
+  EXPECT_EQ(dev.status().message(),
+            (dir / "dev.rules").string() +
+                ":1:1: in include \"/dev/null\": /dev/null: not a regular file (a character "
+                "device); graft reads only regular files");
+  // A FIFO: refused without waiting for a writer.
+  std::filesystem::path fifo = dir / "fifo.rules";
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  absl::StatusOr<RuleSet> f = rules::LoadRules({fifo.string()});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(),
+            fifo.string() + ": not a regular file (a FIFO); graft reads only regular files");
+  // Too large: refused by its size, before reading (the file is sparse).
+  std::filesystem::path big = dir / "big.rules";
+  std::ofstream(big).close();
+  std::filesystem::resize_file(big, kMaxRuleFileBytes + 1);
+  absl::StatusOr<RuleSet> b = rules::LoadRules({big.string()});
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().message(), absl::StrCat(big.string(), ": ", kMaxRuleFileBytes + 1,
+                                               " bytes, larger than kMaxRuleFileBytes (",
+                                               kMaxRuleFileBytes, " bytes)"));
+  // A chain of includes deeper than kMaxIncludeDepth (the loader recurses
+  // per level).
+  for (int i = 0; i <= kMaxIncludeDepth; ++i)
+    std::ofstream(dir / absl::StrCat("inc", i, ".rules")) << "include \"inc" << i + 1 << ".rules\"\n";
+  std::ofstream(dir / absl::StrCat("inc", kMaxIncludeDepth + 1, ".rules")) << "";
+  absl::StatusOr<RuleSet> chain = rules::LoadRules({(dir / "inc0.rules").string()});
+  ASSERT_FALSE(chain.ok());
+  EXPECT_NE(chain.status().message().find(absl::StrCat("inc64.rules: includes nested deeper than "
+                                                       "kMaxIncludeDepth (64)")),
+            absl::string_view::npos)
+      << chain.status();
+  EXPECT_TRUE(rules::LoadRules({(dir / "inc2.rules").string()}).ok());
+  // The bound is inclusive.
+  std::ofstream(dir / "ten") << "0123456789";
+  EXPECT_TRUE(rules::ReadFile((dir / "ten").string(), 10).ok());
+  EXPECT_FALSE(rules::ReadFile((dir / "ten").string(), 9).ok());
 }
 
 }  // namespace

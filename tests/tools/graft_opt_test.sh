@@ -60,7 +60,7 @@ check "missing input: message" grep -q 'missing.graft: cannot open file' "$tmp/e
 "$opt" --frobnicate "$fixture" 2>"$tmp/err"; rc=$?
 check "unknown flag: exit 2" test $rc -eq 2
 "$opt" --help >"$tmp/help"
-check "--help documents every flag" bash -c "for f in --rules --only --disable --stats --explain --verify-each --dot --check --from --to; do grep -q -- \"\$f\" '$tmp/help' || exit 1; done"
+check "--help documents every flag" bash -c "for f in --rules --only --disable --stats --explain --verify-each --dot --check --from --to --max-input-bytes; do grep -q -- \"\$f\" '$tmp/help' || exit 1; done"
 
 # -o replaces only regular files: a symbolic link stays a link (its target
 # is written), a FIFO is written through, an existing file keeps its mode.
@@ -83,6 +83,46 @@ check "-o a directory: exit 1 and a message" bash -c "test $rc -eq 1 && grep -q 
 printf 'rule relu_to_gelu:\n  relu(x) -> gelu(x)\n' >"$tmp/mine.rules"
 out=$(printf 'graph @g(%%x: f32[4]) {\n  %%y = aten::relu.default(%%x)\n  return %%y\n}\n' | "$opt" - --rules "$tmp/mine.rules")
 check "stdin + custom rules" grep -q 'aten::gelu.default(%x) : f32\[4\]' <<<"$out"
+
+# Inputs are bounded regular files (docs/robustness.md): a device, a FIFO
+# or an include of a device is refused before a byte is read (/dev/zero
+# used to be read forever), as is an input larger than --max-input-bytes
+# (default kMaxInputFileBytes); standard input, maybe a pipe, is read up to
+# the same cap.
+timeout 60 "$opt" /dev/zero 2>"$tmp/err"; rc=$?
+check "device input: exit 1" test $rc -eq 1
+check "device input: message" grep -q '^graft-opt: /dev/zero: not a regular file (a character device)' "$tmp/err"
+mkfifo "$tmp/in.graft"
+timeout 60 "$opt" "$tmp/in.graft" 2>"$tmp/err"; rc=$?
+check "FIFO input: exit 1, no wait for a writer" test $rc -eq 1
+check "FIFO input: message" grep -q 'in.graft: not a regular file (a FIFO)' "$tmp/err"
+printf 'include "/dev/zero"\n' >"$tmp/zero.rules"
+timeout 60 "$opt" "$fixture" --rules "$tmp/zero.rules" 2>"$tmp/err"; rc=$?
+check "include of a device: exit 1" test $rc -eq 1
+check "include of a device: message" grep -q 'zero.rules:1:1: in include "/dev/zero": /dev/zero: not a regular file' "$tmp/err"
+size=$(stat -L -c %s "$fixture")  # -L: runfiles are symlinks
+"$opt" "$fixture" --max-input-bytes $((size - 1)) 2>"$tmp/err"; rc=$?
+check "input over --max-input-bytes: exit 1" test $rc -eq 1
+check "input over --max-input-bytes: message" grep -qF "whisper_logits.graft: $size bytes, larger than --max-input-bytes ($((size - 1)) bytes)" "$tmp/err"
+check "input of exactly --max-input-bytes reads" "$opt" "$fixture" --max-input-bytes "$size" --check
+head -c 100000 /dev/zero | "$opt" - --max-input-bytes 1000 2>"$tmp/err"; rc=${PIPESTATUS[1]}
+check "stdin over --max-input-bytes: exit 1" test "$rc" -eq 1
+check "stdin over --max-input-bytes: message" grep -qF '<stdin>: larger than --max-input-bytes (1000 bytes)' "$tmp/err"
+yes | timeout 60 "$opt" - --max-input-bytes 1000000 2>"$tmp/err"; rc=${PIPESTATUS[1]}
+check "an endless pipe stops at the cap" test "$rc" -eq 1
+"$opt" "$fixture" --max-input-bytes lots 2>/dev/null; rc=$?
+check "--max-input-bytes takes a number" test $rc -eq 2
+
+# Hostile exir JSON: a located error, not an abort (nlohmann's out_of_range)
+# or a stack overflow.
+printf '{"a": 1e400}' >"$tmp/huge.json"
+"$opt" "$tmp/huge.json" 2>"$tmp/err"; rc=$?
+check "1e400 in exir JSON: exit 1" test $rc -eq 1
+check "1e400 in exir JSON: located message" grep -q 'huge.json:1:7: number 1e400 is outside the range of a double' "$tmp/err"
+head -c 1000000 /dev/zero | tr '\0' '[' >"$tmp/deep.json"
+"$opt" "$tmp/deep.json" 2>"$tmp/err"; rc=$?
+check "deep exir JSON: exit 1" test $rc -eq 1
+check "deep exir JSON: message names the limit" grep -q 'deep.json:1:513: JSON nested deeper than kMaxJsonNestingDepth (512' "$tmp/err"
 
 total=$(grep -c '^check "' "$0")
 echo "$((total - fails)) passed, $fails failed"

@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "graft/driver/driver.h"
+#include "graft/ir/limits.h"
 #include "graft/ir/printer.h"
 #include "graft/ir/verifier.h"
 #include "graft/rules/loader.h"
@@ -67,6 +68,8 @@ usage: graft-opt [options] INPUT [-o OUTPUT]
   --list-rules        print the rules that would run, then exit
   --max-iterations N  full sweeps before giving up (default 10)
   --max-rewrites N    total rewrites before giving up (default 8 per node)
+  --max-input-bytes N the largest input read, in bytes (default 4 GiB);
+                      the input must be a regular file or '-'
   --from FORMAT       input format (default: from the extension, else text)
   --input-types LIST  the shapes of the input graph's tensor inputs, for
                       formats that do not record them (TorchScript), e.g.
@@ -147,12 +150,13 @@ inline const Format* FormatForPath(const std::vector<Format>& formats, const std
   return nullptr;
 }
 
-inline absl::StatusOr<std::string> ReadInput(const std::string& path) {
-  if (path == "-") {
-    std::string s((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    return s;
-  }
-  return rules::ReadFile(path);
+// The input's bytes: a regular file, or standard input for "-" (which may
+// be a pipe: read with a cap instead of a size check). `max_bytes` is
+// --max-input-bytes (default kMaxInputFileBytes), which the errors name.
+inline absl::StatusOr<std::string> ReadInput(const std::string& path,
+                                             int64_t max_bytes = kMaxInputFileBytes) {
+  if (path == "-") return rules::ReadBounded(STDIN_FILENO, "<stdin>", max_bytes, "--max-input-bytes");
+  return rules::ReadFile(path, max_bytes, "--max-input-bytes");
 }
 
 // The whole tool; returns the exit status.
@@ -161,6 +165,7 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
   std::vector<std::string> rule_paths, only, disabled;
   std::string input, output, explain, dot, from, to, input_types;
   bool stats = false, verify_each = false, check = false, print_before = false, list = false;
+  int64_t max_input_bytes = kMaxInputFileBytes;
   DriverOptions options;
   auto usage_error = [&](const std::string& msg) {
     std::cerr << "graft-opt: " << msg << "\n(try 'graft-opt --help')\n";
@@ -185,7 +190,7 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
     // Every flag `take` reads above; one given without its value lands here.
     static constexpr absl::string_view kValueFlags[] = {
         "--rules", "--only", "--disable", "-o", "--output", "--explain", "--dot", "--from",
-        "--to", "--input-types", "--max-iterations", "--max-rewrites"};
+        "--to", "--input-types", "--max-iterations", "--max-rewrites", "--max-input-bytes"};
     auto needs_value = [&](absl::string_view flag) {
       return a == flag || absl::StartsWith(a, absl::StrCat(flag, "="));
     };
@@ -216,6 +221,9 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
     } else if (take("--max-rewrites")) {
       if (!absl::SimpleAtoi(value, &options.max_rewrites) || options.max_rewrites < 0)
         return usage_error("--max-rewrites takes a non-negative integer");
+    } else if (take("--max-input-bytes")) {
+      if (!absl::SimpleAtoi(value, &max_input_bytes) || max_input_bytes < 0)
+        return usage_error("--max-input-bytes takes a non-negative integer");
     } else if (a == "--stats") {
       stats = true;
     } else if (a == "--verify-each") {
@@ -288,7 +296,7 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
   if (!input_types.empty() && !in_fmt->takes_input_types)
     return usage_error(absl::StrCat("--input-types is for formats that do not record input shapes; ",
                                     in_fmt->name, " graphs carry their types"));
-  absl::StatusOr<std::string> bytes = ReadInput(input);
+  absl::StatusOr<std::string> bytes = ReadInput(input, max_input_bytes);
   if (!bytes.ok()) {
     std::cerr << "graft-opt: " << bytes.status().message() << "\n";
     return 1;

@@ -50,8 +50,10 @@
 #ifndef GRAFT_INTEROP_EXIR_JSON_H_
 #define GRAFT_INTEROP_EXIR_JSON_H_
 
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -70,7 +72,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "graft/ir/checked_math.h"
 #include "graft/ir/graph.h"
+#include "graft/ir/limits.h"
 #include "graft/ir/status.h"
 #include "graft/ops/catalogue.h"
 #include "graft/ops/infer.h"
@@ -167,6 +171,72 @@ inline std::string QuoteNonFinite(absl::string_view in) {
     }
   }
   return out;
+}
+
+// What nlohmann-json cannot be trusted with, found before it parses:
+// nesting deeper than `max_depth` (its copies, dumps and comparisons
+// recurse per level, so a deep document overflows the stack later) and
+// numbers outside double's range (it throws out_of_range, without a
+// position). One pass over the text, strings skipped; errors say
+// file:line:column.
+inline absl::Status CheckJsonText(absl::string_view in, absl::string_view filename,
+                                  int max_depth = kMaxJsonNestingDepth) {
+  int depth = 0;
+  int64_t line = 1;
+  size_t line_start = 0;
+  auto at = [&](size_t i, absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(filename, ":", line, ":", i - line_start + 1, ": ", what));
+  };
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '"') {
+      for (++i; i < in.size() && in[i] != '"'; ++i) {
+        if (in[i] == '\\') ++i;
+        // A raw newline in a string is a parse error; count it anyway.
+        if (i < in.size() && in[i] == '\n') ++line, line_start = i + 1;
+      }
+      continue;
+    }
+    if (c == '\n') {
+      ++line;
+      line_start = i + 1;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth)
+        return at(i, absl::StrCat("JSON nested deeper than kMaxJsonNestingDepth (", max_depth,
+                                  " levels of [ and {)"));
+    } else if (c == ']' || c == '}') {
+      --depth;  // unbalanced: nlohmann reports it
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      size_t end = i + 1;
+      while (end < in.size() && (std::isdigit(static_cast<unsigned char>(in[end])) ||
+                                 in[end] == '.' || in[end] == 'e' || in[end] == 'E' ||
+                                 in[end] == '+' || in[end] == '-'))
+        ++end;
+      std::string number(in.substr(i, end - i));
+      char* stop = nullptr;
+      double v = std::strtod(number.c_str(), &stop);
+      // Integers too: nlohmann reads one beyond uint64 as a double.
+      if (stop == number.c_str() + number.size() && number != "-" && std::isinf(v))
+        return at(i, absl::StrCat("number ", number.size() > 40 ? number.substr(0, 40) + "..." : number,
+                                  " is outside the range of a double"));
+      i = end - 1;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// An integer member as int64, or nullopt when it is not an integer or does
+// not fit (nlohmann keeps integers above INT64_MAX as uint64, which get<int64_t>
+// would wrap).
+inline std::optional<int64_t> JsonInt(const Json& j) {
+  if (j.is_number_unsigned()) {
+    uint64_t u = j.get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (j.is_number_integer()) return j.get<int64_t>();
+  return std::nullopt;
 }
 
 // The inverse, on text nlohmann wrote (which escapes NUL as \u0000).
@@ -308,11 +378,17 @@ class Program {
                                        absl::string_view filename = "<exir>") {
     Program p;
     p.filename_ = std::string(filename);
+    GRAFT_RETURN_IF_ERROR(exir_internal::CheckJsonText(json_text, filename));
     try {
       p.doc_ = Json::parse(exir_internal::QuoteNonFinite(json_text));
     } catch (const Json::parse_error& e) {
       return absl::InvalidArgumentError(
           absl::StrCat(filename, ": not valid JSON: ", e.what()));
+    } catch (const Json::exception& e) {
+      // CheckJsonText finds the numbers nlohmann refuses; this is a last
+      // line of defence (out_of_range and whatever a later version throws).
+      return absl::InvalidArgumentError(
+          absl::StrCat(filename, ": cannot read this JSON: ", e.what()));
     }
     absl::Status s;
     try {
@@ -403,7 +479,8 @@ class Program {
     const Json& meta = *it->second;
     std::string here = absl::StrCat("graph.tensor_values['", name, "']");
     GRAFT_ASSIGN_OR_RETURN(const Json* dtype, Member(meta, "dtype", Json::value_t::number_integer, here));
-    auto d = DTypeFromExir(dtype->get<int64_t>());
+    std::optional<int64_t> dtype_number = exir_internal::JsonInt(*dtype);
+    auto d = dtype_number ? DTypeFromExir(*dtype_number) : std::nullopt;
     if (!d)
       return Error(here, absl::StrCat("dtype ", dtype->dump(),
                                       " is not an ExecuTorch ScalarType graft knows (1..16)"));
@@ -412,9 +489,10 @@ class Program {
     for (const Json& s : *sizes) {
       std::string kind = exir_internal::UnionKind(s);
       if (kind == "as_int" && s.begin()->is_number_integer()) {
-        int64_t v = s.begin()->get<int64_t>();
-        if (v < 0) return Error(here, absl::StrCat("negative size ", v));
-        shape.push_back(Dim(v));
+        std::optional<int64_t> v = exir_internal::JsonInt(*s.begin());
+        if (!v) return Error(here, absl::StrCat("size ", s.begin()->dump(), " does not fit in int64"));
+        if (*v < 0) return Error(here, absl::StrCat("negative size ", *v));
+        shape.push_back(Dim(*v));
       } else if (kind == "as_expr" && s.begin()->is_object()) {
         const Json* expr = Find(*s.begin(), "expr_str");
         if (!expr || !expr->is_string()) return Error(here, "a symbolic size has no expr_str");
@@ -439,17 +517,20 @@ class Program {
   // A non-tensor argument as a graft literal, or nullptr when graft has no
   // literal for it. `kind` is the union key.
   static const Literal* ToLiteral(const std::string& kind, const Json& v) {
+    using exir_internal::JsonInt;
     using exir_internal::JsonToFloat;
     if (kind == "as_none") return Literal::None();
-    if (kind == "as_int" && v.is_number_integer()) {
-      if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX}) return nullptr;
-      return Literal::Int(v.get<int64_t>());
+    // Integers beyond int64 have no graft literal: the node stays opaque.
+    if (kind == "as_int") {
+      std::optional<int64_t> i = JsonInt(v);
+      return i ? Literal::Int(*i) : nullptr;
     }
     if (kind == "as_ints" && v.is_array()) {
       std::vector<int64_t> items;
       for (const Json& e : v) {
-        if (!e.is_number_integer()) return nullptr;
-        items.push_back(e.get<int64_t>());
+        std::optional<int64_t> i = JsonInt(e);
+        if (!i) return nullptr;
+        items.push_back(*i);
       }
       return Literal::Ints(items);
     }
@@ -459,15 +540,15 @@ class Program {
     }
     if (kind == "as_bool" && v.is_boolean()) return Literal::Bool(v.get<bool>());
     if (kind == "as_string" && v.is_string()) return Literal::String(v.get<std::string>());
-    if (kind == "as_scalar_type" && v.is_number_integer()) {
-      auto d = DTypeFromExir(v.get<int64_t>());
+    if (kind == "as_scalar_type" && JsonInt(v)) {
+      auto d = DTypeFromExir(*JsonInt(v));
       return d ? Literal::OfDType(*d) : nullptr;
     }
-    if ((kind == "as_memory_format" || kind == "as_layout") && v.is_number_integer()) {
+    if ((kind == "as_memory_format" || kind == "as_layout") && JsonInt(v)) {
       const auto& table =
           kind == "as_layout" ? exir_internal::Layouts() : exir_internal::MemoryFormats();
       for (const auto& [n, s] : table) {
-        if (n == v.get<int64_t>()) return Literal::String(s);
+        if (n == *JsonInt(v)) return Literal::String(s);
       }
       return nullptr;
     }
@@ -476,7 +557,7 @@ class Program {
       const Json* index = Find(v, "index");
       if (!type || !type->is_string()) return nullptr;
       std::string s = type->get<std::string>();
-      if (index && index->is_number_integer()) absl::StrAppend(&s, ":", index->get<int64_t>());
+      if (index && JsonInt(*index)) absl::StrAppend(&s, ":", *JsonInt(*index));
       return Literal::String(s);
     }
     // A SymInt argument that is a plain int, or a list of them.
@@ -485,9 +566,8 @@ class Program {
     if (kind == "as_sym_ints" && v.is_array()) {
       std::vector<int64_t> items;
       for (const Json& e : v) {
-        if (exir_internal::UnionKind(e) != "as_int" || !e.begin()->is_number_integer())
-          return nullptr;
-        items.push_back(e.begin()->get<int64_t>());
+        if (exir_internal::UnionKind(e) != "as_int" || !JsonInt(*e.begin())) return nullptr;
+        items.push_back(*JsonInt(*e.begin()));
       }
       return Literal::Ints(items);
     }
@@ -891,8 +971,13 @@ class Program {
         rev.push_back(sym(stat == 1 ? expr : absl::StrCat(stat, "*", expr)));
       }
       Dim dim = t.dim(i);
+      if (i == 0) break;  // the product of every dim is no stride
       if (dim.is_static()) {
-        stat *= dim.size();
+        std::optional<int64_t> next = CheckedMul(stat, dim.size());
+        if (!next)
+          return absl::InvalidArgumentError(absl::StrCat(
+              where, ": the strides of a new ", t.ToString(), " value do not fit in int64"));
+        stat = *next;
       } else {
         expr = expr.empty() ? std::string(dim.symbol_name())
                             : absl::StrCat(expr, "*", dim.symbol_name());

@@ -14,9 +14,11 @@
 #ifndef GRAFT_INTEROP_EXIR_ZIP_H_
 #define GRAFT_INTEROP_EXIR_ZIP_H_
 
+#include <algorithm>
 #include <array>
-#include <memory>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +27,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "graft/ir/checked_math.h"
+#include "graft/ir/limits.h"
 
 namespace graft {
 namespace zip {
@@ -80,36 +84,63 @@ inline bool LooksLikeZip(absl::string_view bytes) {
   return bytes.size() >= 4 && bytes.substr(0, 4) == absl::string_view("PK\x03\x04", 4);
 }
 
+// What ReadStored accepts; tests lower the limits.
+struct ReadLimits {
+  int max_entries = kMaxZipEntries;
+  int64_t max_total_bytes = kMaxZipTotalBytes;
+};
+
 // The entries of a zip archive whose entries are all stored. `bytes` must
 // outlive the result (entries view it).
+//
+// Every offset and size comes from the file, so each is checked against
+// the buffer with checked arithmetic before it is read. Entries may not
+// overlap one another or the central directory: a central directory
+// listing one stored entry many times would otherwise turn a small file
+// into gigabytes of entries (each copied on write).
 inline absl::StatusOr<std::vector<Entry>> ReadStored(absl::string_view bytes,
-                                                     absl::string_view filename = "<zip>") {
+                                                     absl::string_view filename = "<zip>",
+                                                     const ReadLimits& limits = {}) {
   using zip_internal::U16;
   using zip_internal::U32;
   auto fail = [&](absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat(filename, ": ", what));
   };
+  const int64_t size = static_cast<int64_t>(bytes.size());
+  // Whether [offset, offset + len) lies within [0, end).
+  auto within = [](int64_t offset, int64_t len, int64_t end) {
+    std::optional<int64_t> stop = CheckedAdd(offset, len);
+    return offset >= 0 && len >= 0 && stop && *stop <= end;
+  };
   // The end-of-central-directory record sits in the last 22 + 65535 bytes.
-  if (bytes.size() < 22) return fail("not a zip archive (too short)");
-  size_t eocd = std::string::npos;
-  size_t lowest = bytes.size() > 22 + 65535 ? bytes.size() - 22 - 65535 : 0;
-  for (size_t i = bytes.size() - 22 + 1; i-- > lowest;) {
-    if (U32(bytes, i) == 0x06054b50) {
+  if (size < 22) return fail("not a zip archive (too short)");
+  int64_t eocd = -1;
+  int64_t lowest = size > 22 + 65535 ? size - 22 - 65535 : 0;
+  for (int64_t i = size - 22; i >= lowest; --i) {
+    if (U32(bytes, static_cast<size_t>(i)) == 0x06054b50) {
       eocd = i;
       break;
     }
   }
-  if (eocd == std::string::npos) return fail("not a zip archive (no end of central directory)");
+  if (eocd < 0) return fail("not a zip archive (no end of central directory)");
   uint16_t count = U16(bytes, eocd + 10);
   uint32_t cd_size = U32(bytes, eocd + 12);
   uint32_t cd_offset = U32(bytes, eocd + 16);
   if (count == 0xFFFF || cd_offset == 0xFFFFFFFFu)
     return fail("ZIP64 archives are not supported");
-  if (uint64_t{cd_offset} + cd_size > eocd) return fail("corrupt zip (central directory out of range)");
+  if (!within(cd_offset, cd_size, eocd)) return fail("corrupt zip (central directory out of range)");
+  if (count > limits.max_entries)
+    return fail(absl::StrCat("the central directory lists ", count,
+                             " entries, more than kMaxZipEntries (", limits.max_entries,
+                             "); executorch.exir.save writes five"));
   std::vector<Entry> entries;
-  size_t p = cd_offset;
+  // [local header, end of data) of each entry, to refuse overlaps.
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  int64_t total = 0;
+  int64_t p = cd_offset;
   for (int i = 0; i < count; ++i) {
-    if (p + 46 > eocd || U32(bytes, p) != 0x02014b50) return fail("corrupt zip (bad central directory)");
+    if (!within(p, 46, eocd) || U32(bytes, p) != 0x02014b50)
+      return fail("corrupt zip (bad central directory)");
     Entry e;
     e.version_made_by = U16(bytes, p + 4);
     e.version_needed = U16(bytes, p + 6);
@@ -122,7 +153,7 @@ inline absl::StatusOr<std::vector<Entry>> ReadStored(absl::string_view bytes,
     uint16_t name_len = U16(bytes, p + 28), extra_len = U16(bytes, p + 30), comment_len = U16(bytes, p + 32);
     e.external_attr = U32(bytes, p + 38);
     uint32_t local = U32(bytes, p + 42);
-    if (p + 46 + name_len > eocd) return fail("corrupt zip (entry name out of range)");
+    if (!within(p + 46, name_len, eocd)) return fail("corrupt zip (entry name out of range)");
     e.name = std::string(bytes.substr(p + 46, name_len));
     if (flags & 1) return fail(absl::StrCat("entry '", e.name, "' is encrypted"));
     if (method != 0)
@@ -131,13 +162,34 @@ inline absl::StatusOr<std::vector<Entry>> ReadStored(absl::string_view bytes,
     if (csize == 0xFFFFFFFFu || usize == 0xFFFFFFFFu || local == 0xFFFFFFFFu)
       return fail("ZIP64 archives are not supported");
     if (csize != usize) return fail(absl::StrCat("corrupt zip (entry '", e.name, "' sizes differ)"));
-    if (uint64_t{local} + 30 > bytes.size() || U32(bytes, local) != 0x04034b50)
+    if (!within(local, 30, cd_offset) || U32(bytes, local) != 0x04034b50)
       return fail(absl::StrCat("corrupt zip (no local header for '", e.name, "')"));
-    size_t data = local + 30 + U16(bytes, local + 26) + U16(bytes, local + 28);
-    if (data + csize > bytes.size()) return fail(absl::StrCat("corrupt zip (entry '", e.name, "' truncated)"));
+    int64_t data = int64_t{local} + 30 + U16(bytes, local + 26) + U16(bytes, local + 28);
+    if (!within(data, csize, cd_offset))
+      return fail(absl::StrCat("corrupt zip (entry '", e.name, "' truncated or runs into the central directory)"));
+    std::optional<int64_t> sum = CheckedAdd(total, int64_t{usize});
+    if (!sum || *sum > limits.max_total_bytes)
+      return fail(absl::StrCat("the entries hold more than kMaxZipTotalBytes (",
+                               limits.max_total_bytes, " bytes) in all"));
+    total = *sum;
     e.data = bytes.substr(data, csize);
+    spans.emplace_back(local, data + csize);
     entries.push_back(std::move(e));
-    p += 46 + name_len + extra_len + comment_len;
+    p += 46 + int64_t{name_len} + extra_len + comment_len;
+  }
+  // Sorted by start, each span must end where (or before) the next begins.
+  std::vector<size_t> order(spans.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return spans[a] != spans[b] ? spans[a] < spans[b] : a < b;  // ties: directory order
+  });
+  for (size_t k = 1; k < order.size(); ++k) {
+    const auto& prev = spans[order[k - 1]];
+    const auto& next = spans[order[k]];
+    if (next.first < prev.second)
+      return fail(absl::StrCat("corrupt zip (entries '", entries[order[k - 1]].name, "' and '",
+                               entries[order[k]].name,
+                               "' overlap; each entry must have bytes of its own)"));
   }
   return entries;
 }

@@ -13,6 +13,7 @@
 #ifndef GRAFT_RULES_COMPILER_H_
 #define GRAFT_RULES_COMPILER_H_
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "graft/ir/limits.h"
 #include "graft/match/matchers.h"
 #include "graft/ops/catalogue.h"
 #include "graft/ops/infer.h"
@@ -63,8 +65,8 @@ class RuleCompiler {
   RuleCompiler(const std::map<std::string, const AliasDef*>& aliases) : aliases_(aliases) {}
 
   absl::StatusOr<std::unique_ptr<Rule>> Compile(const RuleDef& def) {
-    GRAFT_ASSIGN_OR_RETURN(PatPtr lhs, Expand(def.lhs, {}, {}));
-    GRAFT_ASSIGN_OR_RETURN(PatPtr rhs, Expand(def.rhs, {}, {}));
+    GRAFT_ASSIGN_OR_RETURN(PatPtr lhs, ExpandAliases(def.lhs));
+    GRAFT_ASSIGN_OR_RETURN(PatPtr rhs, ExpandAliases(def.rhs));
     if (lhs->kind != PatNode::kCall && lhs->kind != PatNode::kAlt)
       return ErrorAt(def.lhs->pos, "a rule's pattern must be rooted at an op, e.g. mm(x, y)");
     GRAFT_RETURN_IF_ERROR(CollectVars(*lhs, Slot::kTensor, /*lhs=*/true));
@@ -85,51 +87,113 @@ class RuleCompiler {
   }
 
  private:
-  using Env = std::map<std::string, PatPtr>;
+  // An expanded pattern with its tree size and depth. Expansion shares a
+  // parameter's pattern between its uses, but every later pass (and the
+  // matcher) walks the tree, so a shared node counts at each use.
+  struct Expanded {
+    PatPtr node;
+    int64_t size = 1;
+    int depth = 1;
+  };
+  using Env = std::map<std::string, Expanded>;
 
   // Substitutes aliases (and alias parameters) until only ops, the builtin
-  // transpose, variables, literals and alternatives remain.
-  absl::StatusOr<PatPtr> Expand(const PatPtr& n, const Env& env, std::vector<std::string> stack) {
+  // transpose, variables, literals and alternatives remain. Aliases that use
+  // a parameter or another alias twice grow 2^n with n lines, and nested
+  // aliases recurse here, so the work, the result's size and its depth are
+  // bounded (kMaxExpandedPatternNodes, kMaxRuleNestingDepth); both sides of
+  // a rule share the node budget.
+  absl::StatusOr<PatPtr> ExpandAliases(const PatPtr& n) {
+    stack_.clear();
+    outer_use_ = nullptr;
+    GRAFT_ASSIGN_OR_RETURN(Expanded e, Expand(n, {}, 1));
+    return e.node;
+  }
+
+  // The error for a pattern that expands past a limit, at the alias use in
+  // the rule that started the expansion (the line the user wrote).
+  absl::Status TooLarge(const PatPtr& at, absl::string_view what) const {
+    const PatNode& use = outer_use_ ? *outer_use_ : *at;
+    return ErrorAt(use.pos, outer_use_
+                                ? absl::StrCat("alias '", use.name, "' expands to ", what)
+                                : absl::StrCat("the pattern has ", what));
+  }
+  absl::Status CheckExpanded(const PatPtr& at, const Expanded& e) const {
+    if (e.size > kMaxExpandedPatternNodes)
+      return TooLarge(at, absl::StrCat("more than kMaxExpandedPatternNodes (",
+                                       kMaxExpandedPatternNodes,
+                                       ") pattern nodes in this rule; an alias that uses a "
+                                       "parameter or another alias twice doubles at each level"));
+    if (e.depth > kMaxRuleNestingDepth)
+      return TooLarge(at, absl::StrCat("a pattern nested deeper than kMaxRuleNestingDepth (",
+                                       kMaxRuleNestingDepth, " levels)"));
+    return absl::OkStatus();
+  }
+
+  // `level` counts this recursion (alias bodies within alias bodies).
+  absl::StatusOr<Expanded> Expand(const PatPtr& n, const Env& env, int level) {
+    if (level > kMaxRuleNestingDepth)
+      return TooLarge(n, absl::StrCat("aliases nested deeper than kMaxRuleNestingDepth (",
+                                      kMaxRuleNestingDepth, " levels)"));
+    // Counts the work too: an alias may drop its parameter, so the result
+    // stays small while expanding it doubles per level.
+    if (++work_ > kMaxExpandedPatternNodes)
+      return TooLarge(n, absl::StrCat("more than kMaxExpandedPatternNodes (",
+                                      kMaxExpandedPatternNodes,
+                                      ") pattern nodes in this rule; an alias that uses a "
+                                      "parameter or another alias twice doubles at each level"));
     if (n->kind == PatNode::kVar && n->kind_prefix.empty()) {
       auto it = env.find(n->name);
       if (it != env.end()) return it->second;
-      return n;
+      return Expanded{n};
     }
     if (n->kind == PatNode::kVar) {
       auto it = env.find(n->name);
       if (it != env.end()) {
-        if (it->second->kind != PatNode::kVar)
+        if (it->second.node->kind != PatNode::kVar)
           return ErrorAt(n->pos, absl::StrCat("'", n->kind_prefix, " ", n->name,
                                               "' needs a variable, but the alias was given a pattern"));
-        auto copy = std::make_shared<PatNode>(*it->second);
+        auto copy = std::make_shared<PatNode>(*it->second.node);
         copy->kind_prefix = n->kind_prefix;
-        return PatPtr(copy);
+        return Expanded{PatPtr(copy)};
       }
-      return n;
+      return Expanded{n};
     }
-    if (n->kind != PatNode::kCall && n->kind != PatNode::kAlt) return n;
+    if (n->kind != PatNode::kCall && n->kind != PatNode::kAlt) return Expanded{n};
     auto out = std::make_shared<PatNode>(*n);
     out->children.clear();
+    Expanded result{out};
+    std::vector<Expanded> args;
     for (const PatPtr& c : n->children) {
-      GRAFT_ASSIGN_OR_RETURN(PatPtr e, Expand(c, env, stack));
-      out->children.push_back(std::move(e));
+      GRAFT_ASSIGN_OR_RETURN(Expanded e, Expand(c, env, level + 1));
+      out->children.push_back(e.node);
+      result.size += e.size;
+      result.depth = std::max(result.depth, e.depth + 1);
+      GRAFT_RETURN_IF_ERROR(CheckExpanded(n, result));
+      args.push_back(std::move(e));
     }
-    if (n->kind != PatNode::kCall) return PatPtr(out);
+    if (n->kind != PatNode::kCall) return result;
     auto alias = aliases_.find(n->name);
-    if (alias == aliases_.end()) return PatPtr(out);
+    if (alias == aliases_.end()) return result;
     const AliasDef& a = *alias->second;
-    for (const std::string& s : stack) {
+    for (const std::string& s : stack_) {
       if (s == a.name)
-        return ErrorAt(n->pos, absl::StrCat("alias recursion: ", absl::StrJoin(stack, " -> "),
+        return ErrorAt(n->pos, absl::StrCat("alias recursion: ", absl::StrJoin(stack_, " -> "),
                                             " -> ", a.name));
     }
-    if (out->children.size() != a.params.size())
+    if (args.size() != a.params.size())
       return ErrorAt(n->pos, absl::StrCat("alias '", a.name, "' takes ", a.params.size(),
-                                          " argument(s), got ", out->children.size()));
+                                          " argument(s), got ", args.size()));
     Env inner;
-    for (size_t i = 0; i < a.params.size(); ++i) inner[a.params[i]] = out->children[i];
-    stack.push_back(a.name);
-    return Expand(a.body, inner, stack);
+    for (size_t i = 0; i < a.params.size(); ++i) inner[a.params[i]] = std::move(args[i]);
+    bool outermost = stack_.empty();
+    if (outermost) outer_use_ = n.get();
+    stack_.push_back(a.name);
+    GRAFT_ASSIGN_OR_RETURN(Expanded body, Expand(a.body, inner, level + 1));
+    stack_.pop_back();
+    GRAFT_RETURN_IF_ERROR(CheckExpanded(n, body));
+    if (outermost) outer_use_ = nullptr;
+    return body;
   }
 
   // Records every variable with its kind prefix and slot, checking conflicts.
@@ -475,6 +539,11 @@ class RuleCompiler {
 
   const std::map<std::string, const AliasDef*>& aliases_;
   std::map<std::string, VarInfo> vars_;
+  // Alias expansion: the aliases being expanded (innermost last), the alias
+  // use in the rule that started it, and the nodes visited so far.
+  std::vector<std::string> stack_;
+  const PatNode* outer_use_ = nullptr;
+  int64_t work_ = 0;
 };
 
 }  // namespace compiler_internal

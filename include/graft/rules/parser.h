@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "graft/ir/lexer.h"
+#include "graft/ir/limits.h"
 #include "graft/ir/parser.h"
 #include "graft/ir/status.h"
 #include "graft/rules/ast.h"
@@ -36,7 +37,8 @@ inline bool IsTopKeyword(const Token& t) {
 
 class RuleParser {
  public:
-  RuleParser(absl::string_view text, absl::string_view file) : in_(text, file), file_(file) {}
+  RuleParser(absl::string_view text, absl::string_view file, int max_depth)
+      : in_(text, file), file_(file), max_depth_(max_depth) {}
 
   absl::StatusOr<RuleFile> Parse() {
     RuleFile out;
@@ -61,6 +63,20 @@ class RuleParser {
 
  private:
   SourcePos Pos(const Token& t) const { return {file_, t.line, t.col}; }
+
+  // The parser recurses once per level of nesting, and the compiler and the
+  // matchers walk the tree it builds: bounded, so a hostile file gets an
+  // error rather than a stack overflow. Enter() counts a level (at the
+  // current token) and ~Level gives it back.
+  struct Level {
+    int* depth;
+    ~Level() { --*depth; }
+  };
+  absl::Status Enter() {
+    if (++depth_ <= max_depth_) return absl::OkStatus();
+    return in_.ErrorAt(in_.tok(), absl::StrCat("nested deeper than kMaxRuleNestingDepth (",
+                                               max_depth_, " levels of calls, groups or operators)"));
+  }
 
   absl::StatusOr<std::string> Name(absl::string_view what) {
     if (in_.tok().kind != Token::kIdent || in_.tok().text.find_first_of(":.") != absl::string_view::npos)
@@ -113,6 +129,8 @@ class RuleParser {
 
   // pattern := term {'|' term}
   absl::StatusOr<PatPtr> ParsePattern() {
+    Level level{&depth_};
+    GRAFT_RETURN_IF_ERROR(Enter());
     GRAFT_ASSIGN_OR_RETURN(PatPtr first, ParseTerm());
     if (!in_.tok().is("|")) return first;
     auto alt = std::make_shared<PatNode>();
@@ -210,9 +228,18 @@ class RuleParser {
   absl::StatusOr<std::unique_ptr<Expr>> ParseSum() { return ParseBinary("+-"); }
   absl::StatusOr<std::unique_ptr<Expr>> ParseBinary(absl::string_view ops) {
     auto operand = [&]() { return ops == "+-" ? ParseBinary("*/") : ParseFactor(); };
+    // `a + b + c` builds a left-deep tree: each operator is a level, as a
+    // group is.
+    int entry_depth = depth_;
+    struct Restore {
+      int* depth;
+      int value;
+      ~Restore() { *depth = value; }
+    } restore{&depth_, entry_depth};
     GRAFT_ASSIGN_OR_RETURN(auto lhs, operand());
     while (in_.tok().kind == Token::kPunct && in_.tok().text.size() == 1 &&
            ops.find(in_.tok().text[0]) != absl::string_view::npos) {
+      GRAFT_RETURN_IF_ERROR(Enter());
       auto e = std::make_unique<Expr>();
       e->kind = Expr::kBinary;
       e->pos = Pos(in_.tok());
@@ -229,6 +256,8 @@ class RuleParser {
     const Token& t = in_.tok();
     e->pos = Pos(t);
     if (t.is("(")) {
+      Level level{&depth_};
+      GRAFT_RETURN_IF_ERROR(Enter());
       in_.Take();
       GRAFT_ASSIGN_OR_RETURN(e, ParseSum());
       GRAFT_RETURN_IF_ERROR(in_.Expect(")"));
@@ -272,12 +301,16 @@ class RuleParser {
 
   TokenCursor in_;
   std::string file_;
+  int max_depth_;
+  int depth_ = 0;
 };
 
 }  // namespace parser_internal
 
-inline absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view text, absl::string_view file) {
-  return parser_internal::RuleParser(text, file).Parse();
+// `max_depth` lowers kMaxRuleNestingDepth (tests).
+inline absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view text, absl::string_view file,
+                                             int max_depth = kMaxRuleNestingDepth) {
+  return parser_internal::RuleParser(text, file, max_depth).Parse();
 }
 
 }  // namespace rules
