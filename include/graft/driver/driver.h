@@ -8,14 +8,18 @@
 //     are re-queued; trivially dead nodes are erased as they are met;
 //   - a sweep that applied anything is followed by a fresh sweep (caught by
 //     the iteration cap), and the total number of rewrites is capped too, so
-//     a rule and its inverse cannot loop forever: the result then says it did
-//     not converge and names the rules that kept firing.
+//     a rule and its inverse cannot loop forever; so is the graph's growth,
+//     so a rule that keeps growing it stops in time and memory linear in the
+//     input. A cap that stops the driver is named in the result
+//     (stopped_by), which says it did not converge and names the rules that
+//     kept firing.
 #ifndef GRAFT_DRIVER_DRIVER_H_
 #define GRAFT_DRIVER_DRIVER_H_
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,6 +30,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "graft/ir/checked_math.h"
 #include "graft/ir/graph.h"
 #include "graft/ir/verifier.h"
 #include "graft/match/state.h"
@@ -35,10 +41,23 @@
 namespace graft {
 
 struct DriverOptions {
+  // Defaults of the growth cap below. Folding rule sets shrink a graph and
+  // decompositions multiply it by a few, so 8x is reached only by rules that
+  // keep growing it; the slack lets a small graph decompose.
+  static constexpr int kDefaultMaxGrowth = 8;
+  static constexpr int64_t kDefaultGrowthSlack = 10000;
+
   // Full sweeps over the graph; the last must apply nothing to converge.
   int max_iterations = 10;
   // Total rewrites before giving up; < 0 means 8 per node plus 1000.
   int64_t max_rewrites = -1;
+  // The graph may grow to max_growth times its initial node count plus
+  // growth_slack nodes; the rewrite that takes it past that stops the
+  // driver (not converged, stopped_by "max_growth"). Bounds the work of a
+  // rule set that grows the graph without end, which max_rewrites alone
+  // does not (a rewrite may add any number of nodes). max_growth < 0: no cap.
+  int max_growth = kDefaultMaxGrowth;
+  int64_t growth_slack = kDefaultGrowthSlack;
   // Run the verifier after every rewrite and stop at the first that breaks
   // the graph, naming the rule.
   bool verify_each = false;
@@ -66,6 +85,12 @@ struct DriverResult {
   int64_t dead_erased = 0;
   // Rules that still fired when a cap stopped the driver.
   std::vector<std::string> still_firing;
+  // The cap that stopped the driver, by its DriverOptions name
+  // ("max_iterations", "max_rewrites", "max_growth"); empty if converged.
+  std::string stopped_by;
+  // The same with its figures, for people: "max_growth: the graph grew
+  // from 1000 to 18002 nodes, past its cap of 18000 (8 x 1000 + 10000)".
+  std::string stop_reason;
   // Per rule, in rule-set order.
   std::vector<std::pair<std::string, RuleStats>> stats;
 
@@ -89,6 +114,7 @@ struct DriverResult {
     absl::StrAppendFormat(&out, "%s after %d iteration(s), %d rewrite(s), %d node visit(s)\n",
                           converged ? "converged" : "DID NOT CONVERGE", iterations, rewrites,
                           nodes_visited);
+    if (!stop_reason.empty()) absl::StrAppend(&out, "stopped by ", stop_reason, "\n");
     if (!still_firing.empty())
       absl::StrAppend(&out, "rules still firing: ", absl::StrJoin(still_firing, ", "), "\n");
     return out;
@@ -151,10 +177,20 @@ class Worklist final : public RewriteListener {
       if (Value* v = n->operand(i); v && v->def()) Push(v->def());
     }
   }
-  void UsesReplaced(Value*, Value* to) override {
-    for (const Use& u : to->uses()) {
-      if (u.user) Push(u.user);
+  // Only the users that get a new operand may match something new: the
+  // other users of `to` see more uses of it, which makes no pattern
+  // legal that was not. Re-queuing every user of `to` made a rewrite cost
+  // `to`'s fan-out, and each re-queued user a visit: a value with 40k users
+  // each folded onto it took 800M visits (58 s).
+  void UsesReplacing(Value* from, Value*) override {
+    // In the order they land in to's list (the graph moves them from the
+    // back), as when the whole list of `to` was queued.
+    absl::Span<const Use> uses = from->uses();
+    for (size_t i = uses.size(); i-- > 0;) {
+      if (uses[i].user) Push(uses[i].user);
     }
+  }
+  void UsesReplaced(Value*, Value* to) override {
     if (to->def()) Push(to->def());
   }
 
@@ -196,14 +232,22 @@ class Driver {
     driver_internal::Worklist worklist;
     Rewriter rw(g, &worklist);
     MatchState state(g);
-    int64_t cap = options_.max_rewrites >= 0 ? options_.max_rewrites
-                                             : 8 * static_cast<int64_t>(g.num_nodes()) + 1000;
+    const int64_t initial_nodes = static_cast<int64_t>(g.num_nodes());
+    int64_t cap = options_.max_rewrites >= 0 ? options_.max_rewrites : 8 * initial_nodes + 1000;
+    // Saturates: user-given factors must not wrap into a tiny cap.
+    const int64_t node_cap =
+        options_.max_growth < 0
+            ? std::numeric_limits<int64_t>::max()
+            : CheckedAdd(CheckedMul(int64_t{options_.max_growth}, initial_nodes),
+                         std::max<int64_t>(options_.growth_slack, 0))
+                  .value_or(std::numeric_limits<int64_t>::max());
     // Per rule: constraint -> refusals it caused.
     std::vector<std::vector<std::pair<const Rule::Constraint*, int64_t>>> constraint_refusals(
         rules_.size());
     absl::flat_hash_set<int> fired;  // rules that applied in this sweep
     bool changed = true;
     bool capped = cap == 0;  // a cap of 0 allows no rewrite: nothing to try
+    if (capped) StopBy(result, "max_rewrites", RewriteCapReason(0, cap, initial_nodes));
     while (changed && !capped && result.iterations < options_.max_iterations) {
       changed = false;
       ++result.iterations;
@@ -258,12 +302,26 @@ class Driver {
         }
         if (result.rewrites >= cap) {
           capped = true;
+          StopBy(result, "max_rewrites", RewriteCapReason(result.rewrites, cap, initial_nodes));
+          break;
+        }
+        if (static_cast<int64_t>(g.num_nodes()) > node_cap) {
+          capped = true;
+          StopBy(result, "max_growth",
+                 absl::StrCat("max_growth: the graph grew from ", initial_nodes, " to ",
+                              g.num_nodes(), " nodes, past its cap of ", node_cap, " (",
+                              options_.max_growth, " x ", initial_nodes, " + ",
+                              std::max<int64_t>(options_.growth_slack, 0), ")"));
           break;
         }
       }
       worklist.Clear();
     }
     result.converged = !changed;
+    if (!result.converged && result.stopped_by.empty())
+      StopBy(result, "max_iterations",
+             absl::StrCat("max_iterations: each of the ", result.iterations,
+                          " sweep(s) applied a rewrite"));
     if (!result.converged) {
       for (int ri : fired) result.still_firing.push_back(rules_[ri].name());
       std::sort(result.still_firing.begin(), result.still_firing.end());
@@ -277,6 +335,17 @@ class Driver {
   }
 
  private:
+  static void StopBy(DriverResult& result, absl::string_view cap, std::string reason) {
+    result.stopped_by = std::string(cap);
+    result.stop_reason = std::move(reason);
+  }
+  std::string RewriteCapReason(int64_t rewrites, int64_t cap, int64_t initial_nodes) const {
+    return absl::StrCat("max_rewrites: ", rewrites, " rewrite(s) reached its cap of ", cap,
+                        options_.max_rewrites < 0
+                            ? absl::StrCat(" (8 per node plus 1000, ", initial_nodes, " nodes)")
+                            : std::string());
+  }
+
   static void CountConstraintRefusal(
       std::vector<std::pair<const Rule::Constraint*, int64_t>>& counts, const Rule::Constraint* c) {
     for (auto& [seen, k] : counts) {
