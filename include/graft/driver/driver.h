@@ -298,22 +298,17 @@ class Driver {
               return absl::InternalError(absl::StrCat("rule '", r.name(), "' broke the graph: ",
                                                       v.message()));
           }
+          // Only a rewrite moves the caps' counts: checked here, not per visit.
+          if (result.rewrites >= cap) {
+            capped = true;
+            StopBy(result, "max_rewrites", RewriteCapReason(result.rewrites, cap, initial_nodes));
+          } else if (static_cast<int64_t>(g.num_nodes()) > node_cap) {
+            capped = true;
+            StopBy(result, "max_growth", GrowthCapReason(initial_nodes, g.num_nodes(), node_cap));
+          }
           break;  // the root is gone
         }
-        if (result.rewrites >= cap) {
-          capped = true;
-          StopBy(result, "max_rewrites", RewriteCapReason(result.rewrites, cap, initial_nodes));
-          break;
-        }
-        if (static_cast<int64_t>(g.num_nodes()) > node_cap) {
-          capped = true;
-          StopBy(result, "max_growth",
-                 absl::StrCat("max_growth: the graph grew from ", initial_nodes, " to ",
-                              g.num_nodes(), " nodes, past its cap of ", node_cap, " (",
-                              options_.max_growth, " x ", initial_nodes, " + ",
-                              std::max<int64_t>(options_.growth_slack, 0), ")"));
-          break;
-        }
+        if (ABSL_PREDICT_FALSE(capped)) break;
       }
       worklist.Clear();
     }
@@ -344,6 +339,12 @@ class Driver {
                         options_.max_rewrites < 0
                             ? absl::StrCat(" (8 per node plus 1000, ", initial_nodes, " nodes)")
                             : std::string());
+  }
+
+  std::string GrowthCapReason(int64_t initial_nodes, size_t nodes, int64_t node_cap) const {
+    return absl::StrCat("max_growth: the graph grew from ", initial_nodes, " to ", nodes,
+                        " nodes, past its cap of ", node_cap, " (", options_.max_growth, " x ",
+                        initial_nodes, " + ", std::max<int64_t>(options_.growth_slack, 0), ")");
   }
 
   static void CountConstraintRefusal(
