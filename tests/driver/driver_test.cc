@@ -1185,5 +1185,59 @@ TEST(DriverTest, ReplacingUsesRequeuesOnlyTheMovedUsers) {
   EXPECT_TRUE(Verify(g).ok()) << Verify(g);
 }
 
+// A rule growing the graph at a value with many users re-points (and
+// re-visits) every user at each rewrite: quadratic under the rewrite and
+// growth caps (4000 users: 132M visits). The work cap stops it.
+TEST(DriverTest, WorkCapStopsRewritesThatEachMoveALargeFanOut) {
+  constexpr int kUsers = 300;
+  Graph g("fan_out");
+  Value* in = g.AddInput(TensorType::Get(DType::kFloat32, {4}), "in");
+  Builder b(g);
+  Value* x = (*b.Create("relu", {in}))->result();
+  for (int i = 0; i < kUsers; ++i) g.AddOutput((*b.Create("add", {x, x}))->result());
+  Var v("v");
+  RuleSet rules = Rules({});
+  ASSERT_TRUE(rules.Add(rule("grow", m::relu(v), m::relu(m::relu(v)))).ok());
+  DriverOptions options;
+  options.work_per_node = 4;
+  options.work_slack = 1000;  // 4 x 301 + 1000 = 2204
+  DriverResult r = RunDriver(g, rules, options);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.stopped_by, "max_work");
+  EXPECT_EQ(r.still_firing, std::vector<std::string>{"grow"});
+  // Each rewrite moves 2 x 300 uses and re-visits the 300 users.
+  EXPECT_LE(r.nodes_visited + r.uses_moved, 2204 + 2 * kUsers);
+  EXPECT_GE(r.nodes_visited + r.uses_moved, 2204);
+  EXPECT_EQ(r.rewrites, 3);
+  EXPECT_TRUE(absl::StrContains(r.stop_reason, "max_work: ")) << r.stop_reason;
+  EXPECT_TRUE(absl::StrContains(r.stop_reason, "reached its cap of 2204 (4 per node x 301 + 1000)"))
+      << r.stop_reason;
+  EXPECT_TRUE(absl::StrContains(r.Report(), "stopped by max_work: ")) << r.Report();
+  EXPECT_TRUE(Verify(g).ok()) << Verify(g);
+}
+
+// A sweep the work cap cuts short has not proved a fixpoint, even if it had
+// rewritten nothing yet.
+TEST(DriverTest, WorkCapMidSweepIsNotConvergence) {
+  auto g = ReluChain(100);
+  Var v("v");
+  RuleSet rules = Rules({});
+  ASSERT_TRUE(rules.Add(rule("never", m::gelu(v), v)).ok());
+  DriverOptions options;
+  options.work_per_node = 0;
+  options.work_slack = 10;
+  DriverResult r = RunDriver(*g, rules, options);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.stopped_by, "max_work");
+  EXPECT_EQ(r.nodes_visited, 10);
+  EXPECT_TRUE(r.still_firing.empty());
+
+  // The default budget is ample for an ordinary fixpoint.
+  g = ReluChain(100);
+  r = RunDriver(*g, rules);
+  EXPECT_TRUE(r.converged);
+  EXPECT_EQ(r.nodes_visited, 100);
+}
+
 }  // namespace
 }  // namespace graft

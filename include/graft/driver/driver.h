@@ -8,9 +8,11 @@
 //     are re-queued; trivially dead nodes are erased as they are met;
 //   - a sweep that applied anything is followed by a fresh sweep (caught by
 //     the iteration cap), and the total number of rewrites is capped too, so
-//     a rule and its inverse cannot loop forever; so is the graph's growth,
-//     so a rule that keeps growing it stops in time and memory linear in the
-//     input. A cap that stops the driver is named in the result
+//     a rule and its inverse cannot loop forever; so are the graph's growth
+//     and the driver's work (visits and uses moved), so a rule that keeps
+//     growing the graph, or re-points a large fan-out at each rewrite, stops
+//     in time and memory linear in the input. A cap that stops the driver
+//     is named in the result
 //     (stopped_by), which says it did not converge and names the rules that
 //     kept firing.
 #ifndef GRAFT_DRIVER_DRIVER_H_
@@ -58,6 +60,19 @@ struct DriverOptions {
   // does not (a rewrite may add any number of nodes). max_growth < 0: no cap.
   int max_growth = kDefaultMaxGrowth;
   int64_t growth_slack = kDefaultGrowthSlack;
+
+  // Defaults of the work cap below: a fixpoint costs a few visits per node
+  // per sweep, so 128 per node is reached only by quadratic work.
+  static constexpr int64_t kDefaultWorkPerNode = 128;
+  static constexpr int64_t kDefaultWorkSlack = 1000000;
+  // Work budget, in node visits plus uses moved by replacing values:
+  // work_per_node per initial node plus work_slack; spending it stops the
+  // driver (not converged, stopped_by "max_work"). The other caps count
+  // rewrites and nodes, and a rewrite that re-points a large fan-out
+  // costs that fan-out (a rule growing the graph at a value with 4000 users
+  // took 132M visits, 22 s, under them). work_per_node < 0: no cap.
+  int64_t work_per_node = kDefaultWorkPerNode;
+  int64_t work_slack = kDefaultWorkSlack;
   // Run the verifier after every rewrite and stop at the first that breaks
   // the graph, naming the rule.
   bool verify_each = false;
@@ -82,11 +97,13 @@ struct DriverResult {
   int iterations = 0;
   int64_t rewrites = 0;
   int64_t nodes_visited = 0;
+  int64_t uses_moved = 0;  // by replacing values (the other half of max_work)
   int64_t dead_erased = 0;
   // Rules that still fired when a cap stopped the driver.
   std::vector<std::string> still_firing;
   // The cap that stopped the driver, by its DriverOptions name
-  // ("max_iterations", "max_rewrites", "max_growth"); empty if converged.
+  // ("max_iterations", "max_rewrites", "max_growth", "max_work"); empty if
+  // converged.
   std::string stopped_by;
   // The same with its figures, for people: "max_growth: the graph grew
   // from 1000 to 18002 nodes, past its cap of 18000 (8 x 1000 + 10000)".
@@ -183,6 +200,7 @@ class Worklist final : public RewriteListener {
   // `to`'s fan-out, and each re-queued user a visit: a value with 40k users
   // each folded onto it took 800M visits (58 s).
   void UsesReplacing(Value* from, Value*) override {
+    uses_moved_ += static_cast<int64_t>(from->num_uses());
     // In the order they land in to's list (the graph moves them from the
     // back), as when the whole list of `to` was queued.
     absl::Span<const Use> uses = from->uses();
@@ -193,9 +211,11 @@ class Worklist final : public RewriteListener {
   void UsesReplaced(Value*, Value* to) override {
     if (to->def()) Push(to->def());
   }
+  int64_t uses_moved() const { return uses_moved_; }
 
  private:
   std::vector<Node*> stack_;
+  int64_t uses_moved_ = 0;
 };
 
 inline bool TriviallyDead(const Node* n) {
@@ -241,19 +261,37 @@ class Driver {
             : CheckedAdd(CheckedMul(int64_t{options_.max_growth}, initial_nodes),
                          std::max<int64_t>(options_.growth_slack, 0))
                   .value_or(std::numeric_limits<int64_t>::max());
+    const int64_t work_cap =
+        options_.work_per_node < 0
+            ? std::numeric_limits<int64_t>::max()
+            : CheckedAdd(CheckedMul(options_.work_per_node, initial_nodes),
+                         std::max<int64_t>(options_.work_slack, 0))
+                  .value_or(std::numeric_limits<int64_t>::max());
     // Per rule: constraint -> refusals it caused.
     std::vector<std::vector<std::pair<const Rule::Constraint*, int64_t>>> constraint_refusals(
         rules_.size());
     absl::flat_hash_set<int> fired;  // rules that applied in this sweep
+    absl::flat_hash_set<int> last_fired;  // and in the one before
     bool changed = true;
     bool capped = cap == 0;  // a cap of 0 allows no rewrite: nothing to try
+    bool unfinished_sweep = false;  // a sweep cut short proves no fixpoint
     if (capped) StopBy(result, "max_rewrites", RewriteCapReason(0, cap, initial_nodes));
     while (changed && !capped && result.iterations < options_.max_iterations) {
       changed = false;
       ++result.iterations;
+      last_fired = std::move(fired);
       fired.clear();
       worklist.Seed(g);
       while (Node* n = worklist.Pop()) {
+        if (ABSL_PREDICT_FALSE(result.nodes_visited + worklist.uses_moved() >= work_cap)) {
+          capped = unfinished_sweep = true;
+          StopBy(result, "max_work",
+                 absl::StrCat("max_work: ", result.nodes_visited, " node visits + ",
+                              worklist.uses_moved(), " uses moved reached its cap of ", work_cap,
+                              " (", options_.work_per_node, " per node x ", initial_nodes,
+                              " + ", std::max<int64_t>(options_.work_slack, 0), ")"));
+          break;
+        }
         ++result.nodes_visited;
         if (driver_internal::TriviallyDead(n)) {
           rw.Erase(n);
@@ -312,7 +350,11 @@ class Driver {
       }
       worklist.Clear();
     }
-    result.converged = !changed;
+    result.converged = !changed && !unfinished_sweep;
+    result.uses_moved = worklist.uses_moved();
+    // Cut short before any rewrite of its own, a sweep names the rules of
+    // the one before.
+    if (fired.empty()) fired = std::move(last_fired);
     if (!result.converged && result.stopped_by.empty())
       StopBy(result, "max_iterations",
              absl::StrCat("max_iterations: each of the ", result.iterations,
