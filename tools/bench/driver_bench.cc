@@ -343,9 +343,11 @@ BENCHMARK(BM_Build)
 //   BM_VerifyFanOut/N    Verify on a graph where one value has N uses.
 //   BM_FoldOntoShared/N  N relus of one input, each folded onto it
 //                        (relu(v) -> v) under N adds that stay.
+//   BM_GrowAtFanOut/N    relu(v) -> relu(relu(v)) at a value with N users:
+//                        each rewrite moves and re-visits all N.
 //
 //   bazel run -c opt //tools/bench:driver_bench -- \
-//       --benchmark_filter='GrowingChain|VerifyFanOut|FoldOntoShared'
+//       --benchmark_filter='GrowingChain|VerifyFanOut|FoldOntoShared|GrowAtFanOut'
 
 std::unique_ptr<Graph> ReluChain(int64_t n) {
   auto g = std::make_unique<Graph>("chain");
@@ -428,6 +430,37 @@ void BM_FoldOntoShared(benchmark::State& state) {
   state.counters["visits"] = static_cast<double>(visits);
 }
 
+void BM_GrowAtFanOut(benchmark::State& state) {
+  namespace m = graft::match;
+  Var v("v");
+  RuleSet rules;
+  (void)rules.Add(rule("grow", m::relu(v), m::relu(m::relu(v))));
+  int64_t rewrites = 0, visits = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto g = std::make_unique<Graph>("fan_out");
+    Value* in = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "in");
+    Builder b(*g);
+    Value* x = (*b.Create(ops::Builtin().relu, {in}))->result();
+    for (int64_t i = 0; i < state.range(0); ++i)
+      g->AddOutput((*b.Create(ops::Builtin().add, {x, x}))->result());
+    state.ResumeTiming();
+    auto r = ApplyRules(*g, rules);
+    state.PauseTiming();
+    if (!r.ok() || r->converged) {
+      state.SkipWithError("the growing rule converged");
+      break;
+    }
+    rewrites = r->rewrites;
+    visits = r->nodes_visited;
+    g.reset();
+    state.ResumeTiming();
+  }
+  state.counters["rewrites"] = static_cast<double>(rewrites);
+  state.counters["visits"] = static_cast<double>(visits);
+}
+
+BENCHMARK(BM_GrowAtFanOut)->Arg(4000)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_GrowingChain)->Arg(40000)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_VerifyFanOut)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FoldOntoShared)->Arg(40000)->Unit(benchmark::kMillisecond)->Iterations(1);
