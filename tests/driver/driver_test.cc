@@ -1199,7 +1199,7 @@ TEST(DriverTest, WorkCapStopsRewritesThatEachMoveALargeFanOut) {
   RuleSet rules = Rules({});
   ASSERT_TRUE(rules.Add(rule("grow", m::relu(v), m::relu(m::relu(v)))).ok());
   DriverOptions options;
-  options.work_per_node = 4;
+  options.max_work = 4;
   options.work_slack = 1000;  // 4 x 301 + 1000 = 2204
   DriverResult r = RunDriver(g, rules, options);
   EXPECT_FALSE(r.converged);
@@ -1224,7 +1224,7 @@ TEST(DriverTest, WorkCapMidSweepIsNotConvergence) {
   RuleSet rules = Rules({});
   ASSERT_TRUE(rules.Add(rule("never", m::gelu(v), v)).ok());
   DriverOptions options;
-  options.work_per_node = 0;
+  options.max_work = 0;
   options.work_slack = 10;
   DriverResult r = RunDriver(*g, rules, options);
   EXPECT_FALSE(r.converged);

@@ -11,10 +11,9 @@
 //     a rule and its inverse cannot loop forever; so are the graph's growth
 //     and the driver's work (visits and uses moved), so a rule that keeps
 //     growing the graph, or re-points a large fan-out at each rewrite, stops
-//     in time and memory linear in the input. A cap that stops the driver
-//     is named in the result
-//     (stopped_by), which says it did not converge and names the rules that
-//     kept firing.
+//     in time and memory linear in the input. The result says it did not
+//     converge, names the cap that stopped it (stopped_by, the option's
+//     name) and the rules that kept firing.
 #ifndef GRAFT_DRIVER_DRIVER_H_
 #define GRAFT_DRIVER_DRIVER_H_
 
@@ -63,15 +62,15 @@ struct DriverOptions {
 
   // Defaults of the work cap below: a fixpoint costs a few visits per node
   // per sweep, so 128 per node is reached only by quadratic work.
-  static constexpr int64_t kDefaultWorkPerNode = 128;
+  static constexpr int64_t kDefaultMaxWork = 128;
   static constexpr int64_t kDefaultWorkSlack = 1000000;
   // Work budget, in node visits plus uses moved by replacing values:
-  // work_per_node per initial node plus work_slack; spending it stops the
+  // max_work per initial node plus work_slack; spending it stops the
   // driver (not converged, stopped_by "max_work"). The other caps count
   // rewrites and nodes, and a rewrite that re-points a large fan-out
   // costs that fan-out (a rule growing the graph at a value with 4000 users
-  // took 132M visits, 22 s, under them). work_per_node < 0: no cap.
-  int64_t work_per_node = kDefaultWorkPerNode;
+  // took 132M visits, 22 s, under them). max_work < 0: no cap.
+  int64_t max_work = kDefaultMaxWork;
   int64_t work_slack = kDefaultWorkSlack;
   // Run the verifier after every rewrite and stop at the first that breaks
   // the graph, naming the rule.
@@ -262,9 +261,9 @@ class Driver {
                          std::max<int64_t>(options_.growth_slack, 0))
                   .value_or(std::numeric_limits<int64_t>::max());
     const int64_t work_cap =
-        options_.work_per_node < 0
+        options_.max_work < 0
             ? std::numeric_limits<int64_t>::max()
-            : CheckedAdd(CheckedMul(options_.work_per_node, initial_nodes),
+            : CheckedAdd(CheckedMul(options_.max_work, initial_nodes),
                          std::max<int64_t>(options_.work_slack, 0))
                   .value_or(std::numeric_limits<int64_t>::max());
     // Per rule: constraint -> refusals it caused.
@@ -286,10 +285,8 @@ class Driver {
         if (ABSL_PREDICT_FALSE(result.nodes_visited + worklist.uses_moved() >= work_cap)) {
           capped = unfinished_sweep = true;
           StopBy(result, "max_work",
-                 absl::StrCat("max_work: ", result.nodes_visited, " node visits + ",
-                              worklist.uses_moved(), " uses moved reached its cap of ", work_cap,
-                              " (", options_.work_per_node, " per node x ", initial_nodes,
-                              " + ", std::max<int64_t>(options_.work_slack, 0), ")"));
+                 WorkCapReason(result.nodes_visited, worklist.uses_moved(), work_cap,
+                               initial_nodes));
           break;
         }
         ++result.nodes_visited;
@@ -382,11 +379,18 @@ class Driver {
                             ? absl::StrCat(" (8 per node plus 1000, ", initial_nodes, " nodes)")
                             : std::string());
   }
-
   std::string GrowthCapReason(int64_t initial_nodes, size_t nodes, int64_t node_cap) const {
     return absl::StrCat("max_growth: the graph grew from ", initial_nodes, " to ", nodes,
                         " nodes, past its cap of ", node_cap, " (", options_.max_growth, " x ",
                         initial_nodes, " + ", std::max<int64_t>(options_.growth_slack, 0), ")");
+  }
+
+  std::string WorkCapReason(int64_t visits, int64_t moved, int64_t work_cap,
+                            int64_t initial_nodes) const {
+    return absl::StrCat("max_work: ", visits, " node visits + ", moved,
+                        " uses moved reached its cap of ", work_cap, " (", options_.max_work,
+                        " per node x ", initial_nodes, " + ",
+                        std::max<int64_t>(options_.work_slack, 0), ")");
   }
 
   static void CountConstraintRefusal(
