@@ -5,12 +5,14 @@
 #include "graft/driver/driver.h"
 
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "graft/ir/builder.h"
 #include "graft/ir/graph.h"
 #include "graft/ir/printer.h"
 #include "graft/ir/verifier.h"
@@ -993,6 +995,248 @@ graph @g(%a: f32[2, 4]) {
             1);
   EXPECT_EQ(Numbered(*g), Canon(kText));
   EXPECT_TRUE(Verify(*g).ok());
+}
+
+// ---------------------------------------------------------------------------
+// Growth, and work that stays linear.
+
+// A chain relu(relu(...relu(x))) of `n` nodes.
+std::unique_ptr<Graph> ReluChain(int n) {
+  auto g = std::make_unique<Graph>("chain");
+  Value* x = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
+  Builder b(*g);
+  for (int i = 0; i < n; ++i) x = (*b.Create("relu", {x}))->result();
+  g->AddOutput(x);
+  return g;
+}
+
+// relu(v) -> add(relu(v), relu(v)): each rewrite adds two nodes net and
+// makes two new sites, so it never converges; every new relu also uses the
+// same v, whose fan-out grows with each rewrite.
+RuleSet GrowingRules() {
+  Var v("v");
+  RuleSet rules = Rules({});
+  EXPECT_TRUE(rules.Add(rule("grow", m::relu(v), m::add(m::relu(v), m::relu(v)))).ok());
+  return rules;
+}
+
+// Without a growth cap the driver ran to max_rewrites (here 1800 rewrites
+// and 3700 nodes, 37x the input); with one it stops at the first rewrite
+// past max_growth x the input + growth_slack, says so, and the graph still
+// verifies.
+TEST(DriverTest, GrowingRuleStopsAtTheGrowthCap) {
+  auto g = ReluChain(100);
+  DriverOptions options;
+  options.max_growth = 2;
+  options.growth_slack = 50;
+  DriverResult r = RunDriver(*g, GrowingRules(), options);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.stopped_by, "max_growth");
+  EXPECT_EQ(r.still_firing, std::vector<std::string>{"grow"});
+  EXPECT_EQ(g->num_nodes(), 252u);  // 100 + 2 per rewrite, first past 250
+  EXPECT_EQ(r.rewrites, 76);
+  EXPECT_EQ(r.stop_reason,
+            "max_growth: the graph grew from 100 to 252 nodes, past its cap of 250 (2 x 100 + 50)");
+  std::string report = r.Report();
+  EXPECT_TRUE(absl::StrContains(report, "DID NOT CONVERGE")) << report;
+  EXPECT_TRUE(absl::StrContains(report, "stopped by max_growth: ")) << report;
+  EXPECT_TRUE(absl::StrContains(report, "rules still firing: grow")) << report;
+  EXPECT_TRUE(Verify(*g).ok()) << Verify(*g);
+}
+
+// The defaults alone stop it: 8 x the input + 10000 nodes, before the
+// default rewrite cap (8 per node plus 1000) would.
+TEST(DriverTest, DefaultGrowthCapStopsAGrowingRule) {
+  auto g = ReluChain(1000);
+  DriverResult r = RunDriver(*g, GrowingRules());
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.stopped_by, "max_growth");
+  EXPECT_EQ(r.still_firing, std::vector<std::string>{"grow"});
+  EXPECT_EQ(g->num_nodes(), 8u * 1000 + 10000 + 2);
+  EXPECT_LT(r.rewrites, 8 * 1000 + 1000);
+  EXPECT_EQ(r.stop_reason,
+            "max_growth: the graph grew from 1000 to 18002 nodes, past its cap of 18000 (8 x "
+            "1000 + 10000)");
+  EXPECT_TRUE(Verify(*g).ok()) << Verify(*g);
+
+  // With the cap off, max_rewrites stops it, and says so.
+  g = ReluChain(1000);
+  DriverOptions options;
+  options.max_growth = -1;
+  r = RunDriver(*g, GrowingRules(), options);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.stopped_by, "max_rewrites");
+  EXPECT_EQ(r.rewrites, 9000);
+  EXPECT_EQ(r.stop_reason,
+            "max_rewrites: 9000 rewrite(s) reached its cap of 9000 (8 per node plus 1000, 1000 "
+            "nodes)");
+  EXPECT_EQ(g->num_nodes(), 1000u + 2 * 9000);
+  EXPECT_TRUE(Verify(*g).ok()) << Verify(*g);
+}
+
+// A rule set that grows the graph by a bounded factor converges under the
+// default cap; the cap counts nodes, so a tighter one stops it.
+TEST(DriverTest, BoundedGrowthConvergesUnderTheGrowthCap) {
+  Var v("v");
+  RuleSet rules = Rules({});
+  ASSERT_TRUE(rules.Add(rule("decompose", m::gelu(v), m::relu(m::relu(m::relu(v))))).ok());
+  auto chain = [] {
+    auto g = std::make_unique<Graph>("chain");
+    Value* x = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
+    Builder b(*g);
+    for (int i = 0; i < 100; ++i) x = (*b.Create("gelu", {x}))->result();
+    g->AddOutput(x);
+    return g;
+  };
+  auto g = chain();
+  DriverResult r = RunDriver(*g, rules);
+  EXPECT_TRUE(r.converged);
+  EXPECT_EQ(r.stopped_by, "");
+  EXPECT_EQ(r.stop_reason, "");
+  EXPECT_EQ(g->num_nodes(), 300u);
+
+  g = chain();
+  DriverOptions options;
+  options.max_growth = 2;
+  options.growth_slack = 0;
+  r = RunDriver(*g, rules, options);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.stopped_by, "max_growth");
+  EXPECT_EQ(g->num_nodes(), 202u);
+  EXPECT_TRUE(Verify(*g).ok()) << Verify(*g);
+
+  // A huge factor or slack saturates instead of wrapping into a tiny cap.
+  g = chain();
+  options.max_growth = std::numeric_limits<int>::max();
+  options.growth_slack = std::numeric_limits<int64_t>::max();
+  r = RunDriver(*g, rules, options);
+  EXPECT_TRUE(r.converged);
+}
+
+// The other caps are named too.
+TEST(DriverTest, StoppedByNamesTheCap) {
+  Var x("x");
+  RuleSet rules = Rules({});
+  ASSERT_TRUE(rules.Add(rule("relu_to_gelu", m::relu(x), m::gelu(x))).ok());
+  ASSERT_TRUE(rules.Add(rule("gelu_to_relu", m::gelu(x), m::relu(x))).ok());
+  const char* kText = R"(
+graph @g(%a: f32[2, 4]) {
+  %r = aten::relu.default(%a)
+  return %r
+}
+)";
+  auto g = MustParse(kText);
+  DriverOptions options;
+  options.max_rewrites = 7;
+  DriverResult r = RunDriver(*g, rules, options);
+  EXPECT_EQ(r.stopped_by, "max_rewrites");
+  EXPECT_EQ(r.stop_reason, "max_rewrites: 7 rewrite(s) reached its cap of 7");
+  EXPECT_TRUE(absl::StrContains(r.Report(), "stopped by max_rewrites: 7 rewrite(s)"))
+      << r.Report();
+
+  g = MustParse(kText);
+  options.max_rewrites = 0;
+  r = RunDriver(*g, rules, options);
+  EXPECT_EQ(r.stopped_by, "max_rewrites");
+
+  // A sweep that applies a rewrite is followed by another: one sweep allowed.
+  g = MustParse(kText);
+  options = DriverOptions();
+  options.max_iterations = 1;
+  options.max_rewrites = 1000000;
+  RuleSet once = Rules({});
+  ASSERT_TRUE(once.Add(rule("relu_to_gelu", m::relu(x), m::gelu(x))).ok());
+  r = RunDriver(*g, once, options);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.stopped_by, "max_iterations");
+  EXPECT_EQ(r.stop_reason, "max_iterations: each of the 1 sweep(s) applied a rewrite");
+
+  g = MustParse(kText);
+  r = RunDriver(*g, once);
+  EXPECT_TRUE(r.converged);
+  EXPECT_EQ(r.stopped_by, "");
+  EXPECT_EQ(r.Report().find("stopped by"), std::string::npos);
+}
+
+// Folding many users onto one shared value: each rewrite re-queues the one
+// user whose operand changed, not every user of the shared value (that made
+// each rewrite cost the value's fan-out in visits: quadratic, 800M visits
+// for 40k users).
+TEST(DriverTest, ReplacingUsesRequeuesOnlyTheMovedUsers) {
+  constexpr int kUsers = 200;
+  Graph g("star");
+  Value* x = g.AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
+  Builder b(g);
+  for (int i = 0; i < kUsers; ++i) {
+    Value* r = (*b.Create("relu", {x}))->result();
+    g.AddOutput((*b.Create("add", {r, r}))->result());
+  }
+  Var v("v");
+  RuleSet rules = Rules({});
+  ASSERT_TRUE(rules.Add(rule("drop_relu", m::relu(v), v)).ok());
+  DriverResult r = RunDriver(g, rules);
+  EXPECT_TRUE(r.converged);
+  EXPECT_EQ(r.rewrites, kUsers);
+  EXPECT_EQ(g.num_nodes(), static_cast<size_t>(kUsers));
+  EXPECT_EQ(x->num_uses(), 2u * kUsers);
+  // Sweep 1: every node, plus each add again after its relu folded; sweep 2:
+  // the adds.
+  EXPECT_EQ(r.nodes_visited, 4 * kUsers);
+  EXPECT_TRUE(Verify(g).ok()) << Verify(g);
+}
+
+// A rule growing the graph at a value with many users re-points (and
+// re-visits) every user at each rewrite: quadratic under the rewrite and
+// growth caps (4000 users: 132M visits). The work cap stops it.
+TEST(DriverTest, WorkCapStopsRewritesThatEachMoveALargeFanOut) {
+  constexpr int kUsers = 300;
+  Graph g("fan_out");
+  Value* in = g.AddInput(TensorType::Get(DType::kFloat32, {4}), "in");
+  Builder b(g);
+  Value* x = (*b.Create("relu", {in}))->result();
+  for (int i = 0; i < kUsers; ++i) g.AddOutput((*b.Create("add", {x, x}))->result());
+  Var v("v");
+  RuleSet rules = Rules({});
+  ASSERT_TRUE(rules.Add(rule("grow", m::relu(v), m::relu(m::relu(v)))).ok());
+  DriverOptions options;
+  options.max_work = 4;
+  options.work_slack = 1000;  // 4 x 301 + 1000 = 2204
+  DriverResult r = RunDriver(g, rules, options);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.stopped_by, "max_work");
+  EXPECT_EQ(r.still_firing, std::vector<std::string>{"grow"});
+  // Each rewrite moves 2 x 300 uses and re-visits the 300 users.
+  EXPECT_LE(r.nodes_visited + r.uses_moved, 2204 + 2 * kUsers);
+  EXPECT_GE(r.nodes_visited + r.uses_moved, 2204);
+  EXPECT_EQ(r.rewrites, 3);
+  EXPECT_TRUE(absl::StrContains(r.stop_reason, "max_work: ")) << r.stop_reason;
+  EXPECT_TRUE(absl::StrContains(r.stop_reason, "reached its cap of 2204 (4 per node x 301 + 1000)"))
+      << r.stop_reason;
+  EXPECT_TRUE(absl::StrContains(r.Report(), "stopped by max_work: ")) << r.Report();
+  EXPECT_TRUE(Verify(g).ok()) << Verify(g);
+}
+
+// A sweep the work cap cuts short has not proved a fixpoint, even if it had
+// rewritten nothing yet.
+TEST(DriverTest, WorkCapMidSweepIsNotConvergence) {
+  auto g = ReluChain(100);
+  Var v("v");
+  RuleSet rules = Rules({});
+  ASSERT_TRUE(rules.Add(rule("never", m::gelu(v), v)).ok());
+  DriverOptions options;
+  options.max_work = 0;
+  options.work_slack = 10;
+  DriverResult r = RunDriver(*g, rules, options);
+  EXPECT_FALSE(r.converged);
+  EXPECT_EQ(r.stopped_by, "max_work");
+  EXPECT_EQ(r.nodes_visited, 10);
+  EXPECT_TRUE(r.still_firing.empty());
+
+  // The default budget is ample for an ordinary fixpoint.
+  g = ReluChain(100);
+  r = RunDriver(*g, rules);
+  EXPECT_TRUE(r.converged);
+  EXPECT_EQ(r.nodes_visited, 100);
 }
 
 }  // namespace

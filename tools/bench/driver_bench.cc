@@ -333,6 +333,139 @@ BENCHMARK(BM_Build)
     ->Iterations(3);
 
 // ---------------------------------------------------------------------------
+// Hostile shapes and rule sets (issue 10): driver and verifier work that must
+// stay near-linear. Graphs are built with the clock paused.
+//
+//   BM_GrowingChain/N    a chain of N relus and relu(v) -> add(relu(v), relu(v)),
+//                        which never converges and adds a use of one value per
+//                        rewrite; driver under the default caps, then Verify on
+//                        the result (as graft-opt does).
+//   BM_VerifyFanOut/N    Verify on a graph where one value has N uses.
+//   BM_FoldOntoShared/N  N relus of one input, each folded onto it
+//                        (relu(v) -> v) under N adds that stay.
+//   BM_GrowAtFanOut/N    relu(v) -> relu(relu(v)) at a value with N users:
+//                        each rewrite moves and re-visits all N.
+//
+//   bazel run -c opt //tools/bench:driver_bench -- \
+//       --benchmark_filter='GrowingChain|VerifyFanOut|FoldOntoShared|GrowAtFanOut'
+
+std::unique_ptr<Graph> ReluChain(int64_t n) {
+  auto g = std::make_unique<Graph>("chain");
+  Value* x = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
+  Builder b(*g);
+  for (int64_t i = 0; i < n; ++i) x = (*b.Create(ops::Builtin().relu, {x}))->result();
+  g->AddOutput(x);
+  return g;
+}
+
+void BM_GrowingChain(benchmark::State& state) {
+  namespace m = graft::match;
+  Var v("v");
+  RuleSet rules;
+  (void)rules.Add(rule("grow", m::relu(v), m::add(m::relu(v), m::relu(v))));
+  int64_t rewrites = 0, nodes = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::unique_ptr<Graph> g = ReluChain(state.range(0));
+    state.ResumeTiming();
+    auto r = ApplyRules(*g, rules);
+    absl::Status verified = Verify(*g);
+    state.PauseTiming();
+    if (!r.ok() || r->converged || !verified.ok()) {
+      state.SkipWithError("the growing rule converged, or the result does not verify");
+      break;
+    }
+    rewrites = r->rewrites;
+    nodes = static_cast<int64_t>(g->num_nodes());
+    g.reset();
+    state.ResumeTiming();
+  }
+  state.counters["rewrites"] = static_cast<double>(rewrites);
+  state.counters["nodes_after"] = static_cast<double>(nodes);
+}
+
+void BM_VerifyFanOut(benchmark::State& state) {
+  Graph g("fan_out");
+  Value* x = g.AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
+  Builder b(g);
+  Value* hub = (*b.Create(ops::Builtin().relu, {x}))->result();
+  for (int64_t i = 0; i < state.range(0); ++i)
+    g.AddOutput((*b.Create(ops::Builtin().relu, {hub}))->result());
+  for (auto _ : state) {
+    absl::Status s = Verify(g);
+    if (!s.ok()) {
+      state.SkipWithError("the graph does not verify");
+      break;
+    }
+  }
+  state.counters["uses"] = static_cast<double>(hub->num_uses());
+}
+
+void BM_FoldOntoShared(benchmark::State& state) {
+  namespace m = graft::match;
+  Var v("v");
+  RuleSet rules;
+  (void)rules.Add(rule("drop_relu", m::relu(v), v));
+  int64_t visits = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto g = std::make_unique<Graph>("star");
+    Value* x = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
+    Builder b(*g);
+    for (int64_t i = 0; i < state.range(0); ++i) {
+      Value* r = (*b.Create(ops::Builtin().relu, {x}))->result();
+      g->AddOutput((*b.Create(ops::Builtin().add, {r, r}))->result());
+    }
+    state.ResumeTiming();
+    auto r = ApplyRules(*g, rules);
+    state.PauseTiming();
+    if (!r.ok() || !r->converged) {
+      state.SkipWithError("the fold did not converge");
+      break;
+    }
+    visits = r->nodes_visited;
+    g.reset();
+    state.ResumeTiming();
+  }
+  state.counters["visits"] = static_cast<double>(visits);
+}
+
+void BM_GrowAtFanOut(benchmark::State& state) {
+  namespace m = graft::match;
+  Var v("v");
+  RuleSet rules;
+  (void)rules.Add(rule("grow", m::relu(v), m::relu(m::relu(v))));
+  int64_t rewrites = 0, visits = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto g = std::make_unique<Graph>("fan_out");
+    Value* in = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "in");
+    Builder b(*g);
+    Value* x = (*b.Create(ops::Builtin().relu, {in}))->result();
+    for (int64_t i = 0; i < state.range(0); ++i)
+      g->AddOutput((*b.Create(ops::Builtin().add, {x, x}))->result());
+    state.ResumeTiming();
+    auto r = ApplyRules(*g, rules);
+    state.PauseTiming();
+    if (!r.ok() || r->converged) {
+      state.SkipWithError("the growing rule converged");
+      break;
+    }
+    rewrites = r->rewrites;
+    visits = r->nodes_visited;
+    g.reset();
+    state.ResumeTiming();
+  }
+  state.counters["rewrites"] = static_cast<double>(rewrites);
+  state.counters["visits"] = static_cast<double>(visits);
+}
+
+BENCHMARK(BM_GrowAtFanOut)->Arg(4000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_GrowingChain)->Arg(40000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_VerifyFanOut)->Arg(100000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FoldOntoShared)->Arg(40000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// ---------------------------------------------------------------------------
 // Self-check before measuring: the canonical graph has nothing to rewrite;
 // the rewritable graph rewrites (verified after every rewrite) to a fixpoint
 // with one linear per projection and none of the forms the rules remove,

@@ -8,14 +8,19 @@
 //     are re-queued; trivially dead nodes are erased as they are met;
 //   - a sweep that applied anything is followed by a fresh sweep (caught by
 //     the iteration cap), and the total number of rewrites is capped too, so
-//     a rule and its inverse cannot loop forever: the result then says it did
-//     not converge and names the rules that kept firing.
+//     a rule and its inverse cannot loop forever; so are the graph's growth
+//     and the driver's work (visits and uses moved), so a rule that keeps
+//     growing the graph, or re-points a large fan-out at each rewrite, stops
+//     in time and memory linear in the input. The result says it did not
+//     converge, names the cap that stopped it (stopped_by, the option's
+//     name) and the rules that kept firing.
 #ifndef GRAFT_DRIVER_DRIVER_H_
 #define GRAFT_DRIVER_DRIVER_H_
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,6 +31,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "graft/ir/checked_math.h"
 #include "graft/ir/graph.h"
 #include "graft/ir/verifier.h"
 #include "graft/match/state.h"
@@ -35,10 +42,36 @@
 namespace graft {
 
 struct DriverOptions {
+  // Defaults of the growth cap below. Folding rule sets shrink a graph and
+  // decompositions multiply it by a few, so 8x is reached only by rules that
+  // keep growing it; the slack lets a small graph decompose.
+  static constexpr int kDefaultMaxGrowth = 8;
+  static constexpr int64_t kDefaultGrowthSlack = 10000;
+
   // Full sweeps over the graph; the last must apply nothing to converge.
   int max_iterations = 10;
   // Total rewrites before giving up; < 0 means 8 per node plus 1000.
   int64_t max_rewrites = -1;
+  // The graph may grow to max_growth times its initial node count plus
+  // growth_slack nodes; the rewrite that takes it past that stops the
+  // driver (not converged, stopped_by "max_growth"). Bounds the work of a
+  // rule set that grows the graph without end, which max_rewrites alone
+  // does not (a rewrite may add any number of nodes). max_growth < 0: no cap.
+  int max_growth = kDefaultMaxGrowth;
+  int64_t growth_slack = kDefaultGrowthSlack;
+
+  // Defaults of the work cap below: a fixpoint costs a few visits per node
+  // per sweep, so 128 per node is reached only by quadratic work.
+  static constexpr int64_t kDefaultMaxWork = 128;
+  static constexpr int64_t kDefaultWorkSlack = 1000000;
+  // Work budget, in node visits plus uses moved by replacing values:
+  // max_work per initial node plus work_slack; spending it stops the
+  // driver (not converged, stopped_by "max_work"). The other caps count
+  // rewrites and nodes, and a rewrite that re-points a large fan-out
+  // costs that fan-out (a rule growing the graph at a value with 4000 users
+  // took 132M visits, 22 s, under them). max_work < 0: no cap.
+  int64_t max_work = kDefaultMaxWork;
+  int64_t work_slack = kDefaultWorkSlack;
   // Run the verifier after every rewrite and stop at the first that breaks
   // the graph, naming the rule.
   bool verify_each = false;
@@ -63,9 +96,17 @@ struct DriverResult {
   int iterations = 0;
   int64_t rewrites = 0;
   int64_t nodes_visited = 0;
+  int64_t uses_moved = 0;  // by replacing values (the other half of max_work)
   int64_t dead_erased = 0;
   // Rules that still fired when a cap stopped the driver.
   std::vector<std::string> still_firing;
+  // The cap that stopped the driver, by its DriverOptions name
+  // ("max_iterations", "max_rewrites", "max_growth", "max_work"); empty if
+  // converged.
+  std::string stopped_by;
+  // The same with its figures, for people: "max_growth: the graph grew
+  // from 1000 to 18002 nodes, past its cap of 18000 (8 x 1000 + 10000)".
+  std::string stop_reason;
   // Per rule, in rule-set order.
   std::vector<std::pair<std::string, RuleStats>> stats;
 
@@ -89,6 +130,7 @@ struct DriverResult {
     absl::StrAppendFormat(&out, "%s after %d iteration(s), %d rewrite(s), %d node visit(s)\n",
                           converged ? "converged" : "DID NOT CONVERGE", iterations, rewrites,
                           nodes_visited);
+    if (!stop_reason.empty()) absl::StrAppend(&out, "stopped by ", stop_reason, "\n");
     if (!still_firing.empty())
       absl::StrAppend(&out, "rules still firing: ", absl::StrJoin(still_firing, ", "), "\n");
     return out;
@@ -151,15 +193,28 @@ class Worklist final : public RewriteListener {
       if (Value* v = n->operand(i); v && v->def()) Push(v->def());
     }
   }
-  void UsesReplaced(Value*, Value* to) override {
-    for (const Use& u : to->uses()) {
-      if (u.user) Push(u.user);
+  // Only the users that get a new operand may match something new: the
+  // other users of `to` see more uses of it, which makes no pattern
+  // legal that was not. Re-queuing every user of `to` made a rewrite cost
+  // `to`'s fan-out, and each re-queued user a visit: a value with 40k users
+  // each folded onto it took 800M visits (58 s).
+  void UsesReplacing(Value* from, Value*) override {
+    uses_moved_ += static_cast<int64_t>(from->num_uses());
+    // In the order they land in to's list (the graph moves them from the
+    // back), as when the whole list of `to` was queued.
+    absl::Span<const Use> uses = from->uses();
+    for (size_t i = uses.size(); i-- > 0;) {
+      if (uses[i].user) Push(uses[i].user);
     }
+  }
+  void UsesReplaced(Value*, Value* to) override {
     if (to->def()) Push(to->def());
   }
+  int64_t uses_moved() const { return uses_moved_; }
 
  private:
   std::vector<Node*> stack_;
+  int64_t uses_moved_ = 0;
 };
 
 inline bool TriviallyDead(const Node* n) {
@@ -196,20 +251,44 @@ class Driver {
     driver_internal::Worklist worklist;
     Rewriter rw(g, &worklist);
     MatchState state(g);
-    int64_t cap = options_.max_rewrites >= 0 ? options_.max_rewrites
-                                             : 8 * static_cast<int64_t>(g.num_nodes()) + 1000;
+    const int64_t initial_nodes = static_cast<int64_t>(g.num_nodes());
+    int64_t cap = options_.max_rewrites >= 0 ? options_.max_rewrites : 8 * initial_nodes + 1000;
+    // Saturates: user-given factors must not wrap into a tiny cap.
+    const int64_t node_cap =
+        options_.max_growth < 0
+            ? std::numeric_limits<int64_t>::max()
+            : CheckedAdd(CheckedMul(int64_t{options_.max_growth}, initial_nodes),
+                         std::max<int64_t>(options_.growth_slack, 0))
+                  .value_or(std::numeric_limits<int64_t>::max());
+    const int64_t work_cap =
+        options_.max_work < 0
+            ? std::numeric_limits<int64_t>::max()
+            : CheckedAdd(CheckedMul(options_.max_work, initial_nodes),
+                         std::max<int64_t>(options_.work_slack, 0))
+                  .value_or(std::numeric_limits<int64_t>::max());
     // Per rule: constraint -> refusals it caused.
     std::vector<std::vector<std::pair<const Rule::Constraint*, int64_t>>> constraint_refusals(
         rules_.size());
     absl::flat_hash_set<int> fired;  // rules that applied in this sweep
+    absl::flat_hash_set<int> last_fired;  // and in the one before
     bool changed = true;
     bool capped = cap == 0;  // a cap of 0 allows no rewrite: nothing to try
+    bool unfinished_sweep = false;  // a sweep cut short proves no fixpoint
+    if (capped) StopBy(result, "max_rewrites", RewriteCapReason(0, cap, initial_nodes));
     while (changed && !capped && result.iterations < options_.max_iterations) {
       changed = false;
       ++result.iterations;
+      last_fired = std::move(fired);
       fired.clear();
       worklist.Seed(g);
       while (Node* n = worklist.Pop()) {
+        if (ABSL_PREDICT_FALSE(result.nodes_visited + worklist.uses_moved() >= work_cap)) {
+          capped = unfinished_sweep = true;
+          StopBy(result, "max_work",
+                 WorkCapReason(result.nodes_visited, worklist.uses_moved(), work_cap,
+                               initial_nodes));
+          break;
+        }
         ++result.nodes_visited;
         if (driver_internal::TriviallyDead(n)) {
           rw.Erase(n);
@@ -254,16 +333,29 @@ class Driver {
               return absl::InternalError(absl::StrCat("rule '", r.name(), "' broke the graph: ",
                                                       v.message()));
           }
+          // Only a rewrite moves the caps' counts: checked here, not per visit.
+          if (result.rewrites >= cap) {
+            capped = true;
+            StopBy(result, "max_rewrites", RewriteCapReason(result.rewrites, cap, initial_nodes));
+          } else if (static_cast<int64_t>(g.num_nodes()) > node_cap) {
+            capped = true;
+            StopBy(result, "max_growth", GrowthCapReason(initial_nodes, g.num_nodes(), node_cap));
+          }
           break;  // the root is gone
         }
-        if (result.rewrites >= cap) {
-          capped = true;
-          break;
-        }
+        if (ABSL_PREDICT_FALSE(capped)) break;
       }
       worklist.Clear();
     }
-    result.converged = !changed;
+    result.converged = !changed && !unfinished_sweep;
+    result.uses_moved = worklist.uses_moved();
+    // Cut short before any rewrite of its own, a sweep names the rules of
+    // the one before.
+    if (fired.empty()) fired = std::move(last_fired);
+    if (!result.converged && result.stopped_by.empty())
+      StopBy(result, "max_iterations",
+             absl::StrCat("max_iterations: each of the ", result.iterations,
+                          " sweep(s) applied a rewrite"));
     if (!result.converged) {
       for (int ri : fired) result.still_firing.push_back(rules_[ri].name());
       std::sort(result.still_firing.begin(), result.still_firing.end());
@@ -277,6 +369,30 @@ class Driver {
   }
 
  private:
+  static void StopBy(DriverResult& result, absl::string_view cap, std::string reason) {
+    result.stopped_by = std::string(cap);
+    result.stop_reason = std::move(reason);
+  }
+  std::string RewriteCapReason(int64_t rewrites, int64_t cap, int64_t initial_nodes) const {
+    return absl::StrCat("max_rewrites: ", rewrites, " rewrite(s) reached its cap of ", cap,
+                        options_.max_rewrites < 0
+                            ? absl::StrCat(" (8 per node plus 1000, ", initial_nodes, " nodes)")
+                            : std::string());
+  }
+  std::string GrowthCapReason(int64_t initial_nodes, size_t nodes, int64_t node_cap) const {
+    return absl::StrCat("max_growth: the graph grew from ", initial_nodes, " to ", nodes,
+                        " nodes, past its cap of ", node_cap, " (", options_.max_growth, " x ",
+                        initial_nodes, " + ", std::max<int64_t>(options_.growth_slack, 0), ")");
+  }
+
+  std::string WorkCapReason(int64_t visits, int64_t moved, int64_t work_cap,
+                            int64_t initial_nodes) const {
+    return absl::StrCat("max_work: ", visits, " node visits + ", moved,
+                        " uses moved reached its cap of ", work_cap, " (", options_.max_work,
+                        " per node x ", initial_nodes, " + ",
+                        std::max<int64_t>(options_.work_slack, 0), ")");
+  }
+
   static void CountConstraintRefusal(
       std::vector<std::pair<const Rule::Constraint*, int64_t>>& counts, const Rule::Constraint* c) {
     for (auto& [seen, k] : counts) {

@@ -145,6 +145,11 @@ class Node {
   Node* prev() const { return prev_; }
   Node* next() const { return next_; }
 
+  // Where argument `i` (a value) sits in that value's uses(): the position
+  // RemoveUse relies on, exposed so the verifier can check a use in O(1)
+  // instead of scanning a use-list (quadratic in a value's fan-out).
+  uint32_t use_position(int i) const { return use_index()[i]; }
+
   // Source location (an index into the graph's location table; 0 = none).
   uint32_t loc() const { return loc_; }
   void set_loc(uint32_t loc) { loc_ = loc; }
@@ -167,6 +172,9 @@ class Node {
   const Arg* args() const { return reinterpret_cast<const Arg*>(results() + num_results_); }
   Arg* args() { return reinterpret_cast<Arg*>(results() + num_results_); }
   uint32_t* use_index() { return reinterpret_cast<uint32_t*>(args() + num_args_); }
+  const uint32_t* use_index() const {
+    return reinterpret_cast<const uint32_t*>(args() + num_args_);
+  }
 
   const OpDef* op_ = nullptr;
   Node* prev_ = nullptr;
@@ -239,6 +247,8 @@ class Graph {
   }
   size_t num_outputs() const { return outputs_.size(); }
   Value* output(size_t i) const { return outputs_[i].value; }
+  // Where output `i` sits in output(i)->uses() (see Node::use_position).
+  uint32_t output_use_position(size_t i) const { return outputs_[i].use_index; }
 
   // ---- Nodes.
 

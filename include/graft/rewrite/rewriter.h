@@ -22,7 +22,11 @@ class RewriteListener {
   virtual ~RewriteListener() = default;
   virtual void NodeCreated(Node*) {}
   virtual void NodeErasing(Node*) {}
-  // Every user of `to` may now match something new.
+  // Every use of `from` is about to move to `to`: called before the move,
+  // while from->uses() still lists exactly the users that change (the
+  // driver re-queues those, not every user of `to`).
+  virtual void UsesReplacing(Value* /*from*/, Value* /*to*/) {}
+  // Every use of `from` has moved to `to`.
   virtual void UsesReplaced(Value* /*from*/, Value* /*to*/) {}
 };
 
@@ -55,6 +59,7 @@ class Rewriter {
   }
 
   void ReplaceAllUsesWith(Value* from, Value* to) {
+    if (listener_ && from != to) listener_->UsesReplacing(from, to);
     graph_.ReplaceAllUsesWith(from, to);
     if (listener_) listener_->UsesReplaced(from, to);
   }
