@@ -79,6 +79,15 @@ mkdir "$tmp/outdir"
 "$opt" "$fixture" -o "$tmp/outdir" 2>"$tmp/err"; rc=$?
 check "-o a directory: exit 1 and a message" bash -c "test $rc -eq 1 && grep -q 'outdir: is a directory' '$tmp/err'"
 
+# A rule that grows the graph forever is stopped by a cap the warning names.
+printf 'rule grow:\n  relu(x) -> relu(relu(x))\n' >"$tmp/grow.rules"
+printf 'graph @g(%%x: f32[4]) {\n  %%y = aten::relu.default(%%x)\n  return %%y\n}\n' >"$tmp/one_relu.graft"
+"$opt" "$tmp/one_relu.graft" --rules "$tmp/grow.rules" --max-rewrites 100000 --max-growth 0 -o "$tmp/grown.graft" 2>"$tmp/err"; rc=$?
+check "--max-growth stops a growing rule" grep -q 'did not converge (stopped by max_growth: the graph grew' "$tmp/err"
+check "--max-growth: the graph is still written" bash -c "test $rc -eq 0 && grep -q 'aten::relu.default' '$tmp/grown.graft'"
+"$opt" "$tmp/one_relu.graft" --max-work x 2>"$tmp/err"; rc=$?
+check "--max-work x: usage error" bash -c "test $rc -eq 2 && grep -q -- '--max-work takes' '$tmp/err'"
+
 # A user's own rule file, from standard input.
 printf 'rule relu_to_gelu:\n  relu(x) -> gelu(x)\n' >"$tmp/mine.rules"
 out=$(printf 'graph @g(%%x: f32[4]) {\n  %%y = aten::relu.default(%%x)\n  return %%y\n}\n' | "$opt" - --rules "$tmp/mine.rules")

@@ -68,6 +68,10 @@ usage: graft-opt [options] INPUT [-o OUTPUT]
   --list-rules        print the rules that would run, then exit
   --max-iterations N  full sweeps before giving up (default 10)
   --max-rewrites N    total rewrites before giving up (default 8 per node)
+  --max-growth N      stop once the graph has grown past N times its input
+                      node count plus 10000 nodes (default 8; -1: no cap)
+  --max-work N        stop after N node visits and use moves per input node
+                      plus 10^6 (default 128; -1: no cap)
   --max-input-bytes N the largest input read, in bytes (default 4 GiB);
                       the input must be a regular file or '-'
   --from FORMAT       input format (default: from the extension, else text)
@@ -190,7 +194,7 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
     // Every flag `take` reads above; one given without its value lands here.
     static constexpr absl::string_view kValueFlags[] = {
         "--rules", "--only", "--disable", "-o", "--output", "--explain", "--dot", "--from",
-        "--to", "--input-types", "--max-iterations", "--max-rewrites", "--max-input-bytes"};
+        "--to", "--input-types", "--max-iterations", "--max-rewrites", "--max-growth", "--max-work", "--max-input-bytes"};
     auto needs_value = [&](absl::string_view flag) {
       return a == flag || absl::StartsWith(a, absl::StrCat(flag, "="));
     };
@@ -218,6 +222,12 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
     } else if (take("--max-iterations")) {
       if (!absl::SimpleAtoi(value, &options.max_iterations) || options.max_iterations < 1)
         return usage_error("--max-iterations takes a positive integer");
+    } else if (take("--max-growth")) {
+      if (!absl::SimpleAtoi(value, &options.max_growth) || options.max_growth < -1)
+        return usage_error("--max-growth takes a non-negative integer, or -1 for no cap");
+    } else if (take("--max-work")) {
+      if (!absl::SimpleAtoi(value, &options.max_work) || options.max_work < -1)
+        return usage_error("--max-work takes a non-negative integer, or -1 for no cap");
     } else if (take("--max-rewrites")) {
       if (!absl::SimpleAtoi(value, &options.max_rewrites) || options.max_rewrites < 0)
         return usage_error("--max-rewrites takes a non-negative integer");
@@ -328,8 +338,10 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
   }
   if (stats) std::cerr << "// ---- stats\n" << result->Report();
   if (!result->converged)
-    std::cerr << "graft-opt: warning: the rules did not converge (still firing: "
-              << absl::StrJoin(result->still_firing, ", ") << "); writing the graph as it is\n";
+    std::cerr << "graft-opt: warning: the rules did not converge ("
+              << (result->stop_reason.empty() ? "" : absl::StrCat("stopped by ", result->stop_reason, "; "))
+              << "still firing: " << absl::StrJoin(result->still_firing, ", ")
+              << "); writing the graph as it is\n";
   if (!explain.empty()) {
     const RuleStats* st = result->StatsFor(explain);
     std::cerr << "// ---- explain " << explain << " ("
