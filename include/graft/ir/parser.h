@@ -111,7 +111,10 @@ inline absl::StatusOr<TensorType> ParseType(TokenCursor& in) {
   if (!in.Accept("]")) {
     do {
       if (in.tok().kind == Token::kInt) {
-        shape.push_back(Dim(in.Take().int_value));
+        Token size = in.Take();
+        absl::StatusOr<Dim> d = Dim::OfSize(size.int_value);
+        if (!d.ok()) return in.ErrorAt(size, d.status().message());
+        shape.push_back(*d);
       } else if (in.tok().kind == Token::kIdent) {
         shape.push_back(Dim::Symbol(in.Take().text));
       } else {
