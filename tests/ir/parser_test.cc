@@ -425,6 +425,37 @@ TEST(ParserRobustnessTest, HostileShapeArguments) {
   ExpectCleanError(big);
 }
 
+// Convolution parameters whose size formulas overflow int64: a located
+// error naming the quantity. A transposed convolution with a huge `groups`
+// used to wrap its channel count negative, a Dim read as a symbol id out of
+// bounds (a crash).
+TEST(ParserRobustnessTest, ConvolutionOverflowIsALocatedError) {
+  auto conv = [](const std::string& x, const std::string& w, const std::string& params) {
+    return absl::StrCat("graph @g(%x: ", x, ", %w: ", w,
+                        ") {\n  %r = aten::convolution.default(%x, %w, None, ", params,
+                        ")\n  return %r\n}\n");
+  };
+  EXPECT_EQ(ErrorOf(conv("f32[1, 4, 5]", "f32[4, 3, 3]",
+                         "[1], [0], [1], True, [], 4611686018427387904")),
+            "t.graft:2:8: convolution: the output channel count (weight f32[4, 3, 3] dim 1 x "
+            "groups 4611686018427387904) overflows int64");
+  EXPECT_EQ(ErrorOf(conv("f32[1, 4, 5]", "f32[4, 4, 3]",
+                         "[1], [4611686018427387904], [1], False, [0], 1")),
+            "t.graft:2:8: convolution: the output size of spatial dim 0 (input 5, kernel 3, "
+            "stride 1, padding 4611686018427387904, dilation 1) overflows int64");
+  const char* hostile[] = {
+      "[1], [0], [9223372036854775807], False, [0], 1",
+      "[9223372036854775807], [9223372036854775807], [1], True, [], 1",
+      "[1], [0], [1], True, [], 9223372036854775807",
+      "[1], [0], [1], False, [0], 9223372036854775807",
+  };
+  for (const char* params : hostile) {
+    std::string text = conv("f32[1, 4, 5]", "f32[4, 3, 3]", params);
+    EXPECT_FALSE(ParseGraph(text, "t.graft").ok()) << params;
+    ExpectCleanError(text);
+  }
+}
+
 TEST(LexerTest, TokensAndPositions) {
   Lexer lex("graph @g(%x.1: f32) -> == # c\n  aten::mm.default 1.5e-3 \"s\\n\" 42", "f");
   struct Want {
