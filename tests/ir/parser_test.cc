@@ -456,6 +456,25 @@ TEST(ParserRobustnessTest, ConvolutionOverflowIsALocatedError) {
   }
 }
 
+// A node stores its argument and result counts in 16 bits: a larger count
+// used to wrap and misplace the node's argument block (heap corruption).
+TEST(ParserRobustnessTest, NodeCountsAreBounded) {
+  auto args = [](size_t n) {
+    std::string out = "%x";
+    for (size_t i = 1; i < n; ++i) out += ", %x";
+    return out;
+  };
+  EXPECT_EQ(ErrorOf(OneNode(absl::StrCat("%r = test::t(", args(65536), ") : f32[2]"))),
+            "t.graft:2:8: test::t has 65536 arguments; a node holds at most 65535");
+  EXPECT_EQ(ErrorOf(OneNode(absl::StrCat("%r = test::t(", args(65535), ") : f32[2]"))), "OK");
+  std::string names = "%r0";
+  for (int i = 1; i < 65536; ++i) absl::StrAppend(&names, ", %r", i);
+  std::string text = OneNode(absl::StrCat(names, " = test::t(%x) : f32[2]"), "%r0");
+  EXPECT_EQ(ErrorOf(text),
+            absl::StrCat("t.graft:2:", 3 + names.size() + 3,
+                         ": test::t has 65536 results; a node holds at most 65535"));
+}
+
 TEST(LexerTest, TokensAndPositions) {
   Lexer lex("graph @g(%x.1: f32) -> == # c\n  aten::mm.default 1.5e-3 \"s\\n\" 42", "f");
   struct Want {

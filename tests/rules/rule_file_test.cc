@@ -263,6 +263,17 @@ TEST(RuleFileTest, OutOfRangeIntegersAreLocatedErrors) {
   EXPECT_EQ(LoadError("rule r:\n  relu(x) -> x\n  where numel(x) != -9223372036854775808\n"), "");
 }
 
+// An opaque op has no schema to bound its arity; a node holds 65535
+// arguments (16 bits), so a longer call is a load-time error.
+TEST(RuleFileTest, OpaqueOpArityIsBounded) {
+  std::string args = "x";
+  for (int i = 1; i < 65536; ++i) args += ", x";
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> my_ns::op.default(" + args + ")\n"),
+            "t.rules:2:14: my_ns::op.default has 65536 arguments; a node holds at most 65535");
+  EXPECT_EQ(LoadError("rule r:\n  my_ns::op.default(" + args + ") -> x\n"),
+            "t.rules:2:3: my_ns::op.default has 65536 arguments; a node holds at most 65535");
+}
+
 TEST(RuleFileTest, IncludesResolveRelativeToTheIncludingFile) {
   std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "includes";
   std::filesystem::create_directories(dir / "sub");

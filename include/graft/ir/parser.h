@@ -224,6 +224,13 @@ class GraphParser {
       } while (in_.Accept(","));
       GRAFT_RETURN_IF_ERROR(in_.Expect(")", "to close the arguments"));
     }
+    // A node stores its counts in 16 bits.
+    if (args.size() > Node::kMaxArgs)
+      return in_.ErrorAt(op_tok, absl::StrCat(op_tok.text, " has ", args.size(),
+                                              " arguments; a node holds at most ", Node::kMaxArgs));
+    if (results.size() > Node::kMaxResults)
+      return in_.ErrorAt(op_tok, absl::StrCat(op_tok.text, " has ", results.size(),
+                                              " results; a node holds at most ", Node::kMaxResults));
     TypeList types;
     bool typed = in_.Accept(":");
     if (typed) {

@@ -184,6 +184,10 @@ class RuleCompiler {
         }
         auto op = ResolveOp(n.name);
         if (!op.ok()) return ErrorAt(n.pos, op.status().message());
+        // An opaque op has no schema to bound its arity; a node stores 16 bits.
+        if (n.children.size() > Node::kMaxArgs)
+          return ErrorAt(n.pos, absl::StrCat(n.name, " has ", n.children.size(),
+                                             " arguments; a node holds at most ", Node::kMaxArgs));
         const OpSchema* schema = (*op)->schema();
         if (schema) {
           int k = static_cast<int>(n.children.size());
