@@ -292,6 +292,12 @@ TEST(ParserErrorTest, GarbageCharacters) {
             "t.graft:2:20: integer 9223372036854775808 is out of range");
   EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, [1, 9223372036854775808]) : f32[2]")),
             "t.graft:2:24: integer 9223372036854775808 is out of range");
+  // SimpleAtod reads an overflowing float as inf; that is an error too.
+  EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, 1e400) : f32[2]")),
+            "t.graft:2:20: number 1e400 is out of range of a double (write inf)");
+  EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, [1], -2.5e308) : f32[2]")),
+            "t.graft:2:26: number 2.5e308 is out of range of a double (write inf)");
+  EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, 1e308, -inf, 1e-400) : f32[2]")), "OK");
   EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, -) : f32[2]")),
             "t.graft:2:21: expected a number after '-', got ')'");
   EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, [1, -]) : f32[2]")),
