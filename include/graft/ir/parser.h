@@ -230,7 +230,8 @@ class GraphParser {
                                               " arguments; a node holds at most ", Node::kMaxArgs));
     if (results.size() > Node::kMaxResults)
       return in_.ErrorAt(op_tok, absl::StrCat(op_tok.text, " has ", results.size(),
-                                              " results; a node holds at most ", Node::kMaxResults));
+                                              " results; a node holds at most ",
+                                              Node::kMaxResults));
     TypeList types;
     bool typed = in_.Accept(":");
     if (typed) {
