@@ -292,6 +292,12 @@ TEST(ParserErrorTest, GarbageCharacters) {
             "t.graft:2:20: integer 9223372036854775808 is out of range");
   EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, [1, 9223372036854775808]) : f32[2]")),
             "t.graft:2:24: integer 9223372036854775808 is out of range");
+  // SimpleAtod reads an overflowing float as inf; that is an error too.
+  EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, 1e400) : f32[2]")),
+            "t.graft:2:20: number 1e400 is out of range of a double (write inf)");
+  EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, [1], -2.5e308) : f32[2]")),
+            "t.graft:2:26: number 2.5e308 is out of range of a double (write inf)");
+  EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, 1e308, -inf, 1e-400) : f32[2]")), "OK");
   EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, -) : f32[2]")),
             "t.graft:2:21: expected a number after '-', got ')'");
   EXPECT_EQ(ErrorOf(OneNode("%r = test::t(%x, [1, -]) : f32[2]")),
@@ -423,6 +429,56 @@ TEST(ParserRobustnessTest, HostileShapeArguments) {
                     "  %r = aten::view_copy.default(%x, [-1])\n  return %r\n}\n";
   EXPECT_FALSE(ParseGraph(big).ok());
   ExpectCleanError(big);
+}
+
+// Convolution parameters whose size formulas overflow int64: a located
+// error naming the quantity. A transposed convolution with a huge `groups`
+// used to wrap its channel count negative, a Dim read as a symbol id out of
+// bounds (a crash).
+TEST(ParserRobustnessTest, ConvolutionOverflowIsALocatedError) {
+  auto conv = [](const std::string& x, const std::string& w, const std::string& params) {
+    return absl::StrCat("graph @g(%x: ", x, ", %w: ", w,
+                        ") {\n  %r = aten::convolution.default(%x, %w, None, ", params,
+                        ")\n  return %r\n}\n");
+  };
+  EXPECT_EQ(ErrorOf(conv("f32[1, 4, 5]", "f32[4, 3, 3]",
+                         "[1], [0], [1], True, [], 4611686018427387904")),
+            "t.graft:2:8: convolution: the output channel count (weight f32[4, 3, 3] dim 1 x "
+            "groups 4611686018427387904) overflows int64");
+  EXPECT_EQ(ErrorOf(conv("f32[1, 4, 5]", "f32[4, 4, 3]",
+                         "[1], [4611686018427387904], [1], False, [0], 1")),
+            "t.graft:2:8: convolution: the output size of spatial dim 0 (input 5, kernel 3, "
+            "stride 1, padding 4611686018427387904, dilation 1) overflows int64");
+  const char* hostile[] = {
+      "[1], [0], [9223372036854775807], False, [0], 1",
+      "[9223372036854775807], [9223372036854775807], [1], True, [], 1",
+      "[1], [0], [1], True, [], 9223372036854775807",
+      "[1], [0], [1], False, [0], 9223372036854775807",
+  };
+  for (const char* params : hostile) {
+    std::string text = conv("f32[1, 4, 5]", "f32[4, 3, 3]", params);
+    EXPECT_FALSE(ParseGraph(text, "t.graft").ok()) << params;
+    ExpectCleanError(text);
+  }
+}
+
+// A node stores its argument and result counts in 16 bits: a larger count
+// used to wrap and misplace the node's argument block (heap corruption).
+TEST(ParserRobustnessTest, NodeCountsAreBounded) {
+  auto args = [](size_t n) {
+    std::string out = "%x";
+    for (size_t i = 1; i < n; ++i) out += ", %x";
+    return out;
+  };
+  EXPECT_EQ(ErrorOf(OneNode(absl::StrCat("%r = test::t(", args(65536), ") : f32[2]"))),
+            "t.graft:2:8: test::t has 65536 arguments; a node holds at most 65535");
+  EXPECT_EQ(ErrorOf(OneNode(absl::StrCat("%r = test::t(", args(65535), ") : f32[2]"))), "OK");
+  std::string names = "%r0";
+  for (int i = 1; i < 65536; ++i) absl::StrAppend(&names, ", %r", i);
+  std::string text = OneNode(absl::StrCat(names, " = test::t(%x) : f32[2]"), "%r0");
+  EXPECT_EQ(ErrorOf(text),
+            absl::StrCat("t.graft:2:", 3 + names.size() + 3,
+                         ": test::t has 65536 results; a node holds at most 65535"));
 }
 
 TEST(LexerTest, TokensAndPositions) {

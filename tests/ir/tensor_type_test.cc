@@ -1,6 +1,7 @@
 // graft/ir/tensor_type.h: dims (static or symbolic), interned tensor types.
 #include "graft/ir/tensor_type.h"
 
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -39,6 +40,45 @@ TEST(DimTest, SymbolsAreInternedByName) {
   // A symbol is never equal to a size, whatever its number.
   for (int64_t n = 0; n < 64; ++n) EXPECT_NE(s0, Dim(n));
   EXPECT_EQ(Dim(5).symbol_name(), "");
+}
+
+// A negative number used to be read as a symbol id: Dim(-1) was symbol 0
+// (matching any size), and a number past the table read out of bounds.
+TEST(DimTest, ANegativeNumberIsNeverASymbol) {
+  Dim sym = Dim::Symbol("negative_test_sym");
+  ASSERT_LT(sym.raw(), 0);
+  Dim from_raw(sym.raw());  // the symbol's own encoding, as a "size"
+  EXPECT_NE(from_raw, sym);
+  EXPECT_FALSE(from_raw.is_symbolic());
+  EXPECT_FALSE(from_raw.is_static());
+  EXPECT_FALSE(from_raw.is_valid());
+  EXPECT_TRUE(sym.is_valid());
+  EXPECT_TRUE(Dim(3).is_valid());
+  for (int64_t n : {int64_t{-1}, int64_t{-2}, int64_t{-1000000},
+                    std::numeric_limits<int64_t>::min()}) {
+    Dim d(n);
+    EXPECT_FALSE(d.is_symbolic()) << n;
+    EXPECT_FALSE(d.is_static()) << n;
+    EXPECT_NE(d, Dim::Symbol("s0")) << n;
+    EXPECT_EQ(d.ToString(), "<invalid>") << n;  // no out-of-bounds symbol read
+  }
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, {2, Dim(-5)}).ToString(), "f32[2, <invalid>]");
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, {2, Dim(-5)}).numel(), std::nullopt);
+}
+
+// Sizes from users go through the checked factory.
+TEST(DimTest, OfSizeRefusesNegatives) {
+  ASSERT_TRUE(Dim::OfSize(0).ok());
+  EXPECT_EQ(*Dim::OfSize(0), Dim(0));
+  EXPECT_EQ(*Dim::OfSize(384), Dim(384));
+  EXPECT_EQ(*Dim::OfSize(std::numeric_limits<int64_t>::max()),
+            Dim(std::numeric_limits<int64_t>::max()));
+  absl::StatusOr<Dim> neg = Dim::OfSize(-3);
+  ASSERT_FALSE(neg.ok());
+  EXPECT_EQ(neg.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(neg.status().message(),
+            "size -3 is negative (a dimension is a size >= 0 or a symbol)");
+  EXPECT_FALSE(Dim::OfSize(std::numeric_limits<int64_t>::min()).ok());
 }
 
 TEST(DimTest, HashDistinguishesSymbolsAndSizes) {

@@ -3,10 +3,13 @@
 // describes itself, and how a failed match explains itself.
 #include "graft/match/matchers.h"
 
+#include <limits>
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "graft/ir/graph.h"
 #include "graft/match/state.h"
@@ -738,6 +741,30 @@ TEST_F(MatcherTest, TransposeRefusesOtherPermutations) {
   Explanation e = Explain(m::transpose(m::constant(W)), "x_t");
   EXPECT_EQ(e.where, "operand 0");
   EXPECT_EQ(e.message, "expected a parameter, buffer or constant, got %x (input)");
+}
+
+// A node built without its shape function (as an importer may) can carry
+// any dims: out-of-range ones are no transpose. (-3, 2) used to pass as its
+// normalized dims summed to 1; huge ones overflowed the sum.
+TEST_F(MatcherTest, TransposeWithOutOfRangeDimsIsNoTranspose) {
+  Load(kTransposes);
+  Var W("W");
+  Value* w = V("w");
+  const int64_t kMax = std::numeric_limits<int64_t>::max();
+  const int64_t kMin = std::numeric_limits<int64_t>::min();
+  const std::pair<int64_t, int64_t> dims[] = {
+      {-3, 2}, {2, -3}, {5, -4}, {kMax, kMax}, {kMax, 2 - kMax}, {kMin, kMin}, {kMin, kMax}};
+  for (auto [d0, d1] : dims) {
+    SCOPED_TRACE(absl::StrCat(d0, ", ", d1));
+    Arg args[] = {w, Literal::Int(d0), Literal::Int(d1)};
+    TensorType types[] = {w->type()};
+    Node* n = g_->CreateNode(ops::Builtin().transpose_copy, args, types);
+    EXPECT_FALSE(MatchesArg(m::transpose(W), Arg(n->result(0))));
+  }
+  Arg ok[] = {w, Literal::Int(-1), Literal::Int(0)};
+  TensorType types[] = {w->type()};
+  Node* n = g_->CreateNode(ops::Builtin().transpose_copy, ok, types);
+  EXPECT_TRUE(MatchesArg(m::transpose(W), Arg(n->result(0))));
 }
 
 TEST_F(MatcherTest, TransposeDescribesItselfAndListsItsRoots) {

@@ -520,6 +520,60 @@ TEST_F(ConvTest, InvalidParameters) {
             "error: convolution: weight f32[4, 2, 3] out-channels are not divisible by groups 3");
 }
 
+// Every size formula is checked: a product or sum past int64 is an error
+// naming the op and the quantity, never a wrapped size (a negative one used
+// to become a symbol id and crash when printed).
+TEST_F(ConvTest, OverflowIsAnError) {
+  const int64_t big = int64_t{1} << 62;
+  // Transposed: out channels = weight dim 1 x groups (3 x 2^62 wrapped
+  // negative).
+  EXPECT_EQ(Conv("f32[1, 4, 5]", "f32[4, 3, 3]", None(), {1}, {0}, {1}, true, {}, big),
+            "error: convolution: the output channel count (weight f32[4, 3, 3] dim 1 x groups "
+            "4611686018427387904) overflows int64");
+  // 4 x (2^62 + 1) wraps to 4, which used to pass the in-channels check.
+  EXPECT_EQ(Conv("f32[1, 4, 5]", "f32[0, 4, 3]", None(), {1}, {0}, {1}, false, {0}, big + 1),
+            "error: convolution: input channels 4 != weight f32[0, 4, 3] in-channels x groups "
+            "4611686018427387905");
+  // The output-size formula, term by term: 2 x padding, dilation x (k - 1),
+  // (in - 1) x stride.
+  EXPECT_EQ(Conv("f32[1, 4, 5]", "f32[4, 4, 3]", None(), {1}, {big}, {1}, false, {0}, 1),
+            "error: convolution: the output size of spatial dim 0 (input 5, kernel 3, stride 1, "
+            "padding 4611686018427387904, dilation 1) overflows int64");
+  EXPECT_EQ(Conv("f32[1, 4, 5, 5]", "f32[4, 4, 3, 3]", None(), {1}, {0}, {1, big}, false, {0}, 1),
+            "error: convolution: the output size of spatial dim 1 (input 5, kernel 3, stride 1, "
+            "padding 0, dilation 4611686018427387904) overflows int64");
+  EXPECT_EQ(Conv("f32[1, 4, 5]", "f32[4, 3, 3]", None(), {big}, {0}, {1}, true, {}, 1),
+            "error: convolution: the output size of spatial dim 0 (input 5, kernel 3, stride "
+            "4611686018427387904, padding 0, dilation 1) overflows int64");
+  EXPECT_EQ(Conv("f32[1, 4, 5]", "f32[4, 3, 3]", None(), {1}, {big}, {1}, true, {}, 1),
+            "error: convolution: the output size of spatial dim 0 (input 5, kernel 3, stride 1, "
+            "padding 4611686018427387904, dilation 1) overflows int64");
+  EXPECT_EQ(Conv("f32[1, 4, 9223372036854775807]", "f32[4, 4, 1]", None(), {1}, {1}, {1}, false,
+                 {0}, 1),
+            "error: convolution: the output size of spatial dim 0 (input 9223372036854775807, "
+            "kernel 1, stride 1, padding 1, dilation 1) overflows int64");
+  // Large values whose results fit are fine.
+  EXPECT_EQ(Conv("f32[1, 4, 9223372036854775807]", "f32[4, 4, 1]", None(), {1}, {0}, {1}, false,
+                 {0}, 1),
+            "f32[1, 4, 9223372036854775807]");
+  EXPECT_EQ(Conv("f32[1, 4, 5]", "f32[4, 4, 3]", None(), {big}, {big / 2}, {1}, false, {0}, 1),
+            "f32[1, 4, 2]");
+}
+
+// A static input whose element count overflows cannot be viewed as anything
+// (it used to pass unchecked when no -1 was given).
+TEST_F(ShapeTest, ViewOfAnInputWhoseElementCountOverflows) {
+  Value* x = T("f32[4611686018427387904, 4]");
+  EXPECT_EQ(Infer("view_copy", {x, L({1})}),
+            "error: view_copy: the element count of input f32[4611686018427387904, 4] "
+            "overflows int64");
+  EXPECT_EQ(Infer("view_copy", {x, L({-1})}),
+            "error: view_copy: the element count of input f32[4611686018427387904, 4] "
+            "overflows int64");
+  EXPECT_EQ(Infer("view_copy", {T("f32[4611686018427387903, 2]"), L({-1})}),
+            "f32[9223372036854775806]");
+}
+
 TEST_F(ShapeTest, OpCallFillsTrailingDefaults) {
   Value* x = T("f32[2]");
   Arg args[] = {x, x};

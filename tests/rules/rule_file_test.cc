@@ -148,6 +148,141 @@ rule wide_relu_only:
   EXPECT_EQ(run("[1, s0]"), 0);  // symbolic: cannot prove, so no rewrite
 }
 
+// How many times `constraint` lets relu(x) -> gelu(x) fire on one relu of
+// an input typed `type`.
+int64_t RewritesWhere(const std::string& constraint, const std::string& type) {
+  absl::StatusOr<RuleSet> rules =
+      rules::ParseRules("rule r:\n  relu(x) -> gelu(x)\n  where " + constraint + "\n", "t.rules");
+  EXPECT_TRUE(rules.ok()) << rules.status();
+  if (!rules.ok()) return -1;
+  auto g = ParseGraph("graph @g(%x: " + type + ") {\n  %y = aten::relu.default(%x)\n  return %y\n}");
+  EXPECT_TRUE(g.ok()) << g.status();
+  if (!g.ok()) return -1;
+  auto result = ApplyRules(**g, *rules);
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? result->rewrites : -1;
+}
+
+// Constraint arithmetic is checked: overflow and division by zero are
+// unknown, so the constraint is false and the rule does not fire. `+ - *`
+// used to wrap (making these true) and INT64_MIN / -1 raised SIGFPE.
+TEST(RuleFileTest, ConstraintOverflowIsUnknownAndDoesNotFire) {
+  // The same shapes of constraint, in range, do fire.
+  EXPECT_EQ(RewritesWhere("numel(x) * 4 == 16", "f32[4]"), 1);
+  EXPECT_EQ(RewritesWhere("dim(x, 0) + 9223372036854775803 > 0", "f32[4]"), 1);
+  EXPECT_EQ(RewritesWhere("(0 - 9223372036854775807 - 1) / 1 < 0", "f32[4]"), 1);
+  // 4 * 2^62 wraps to 0.
+  EXPECT_EQ(RewritesWhere("numel(x) * 4611686018427387904 == 0", "f32[4]"), 0);
+  EXPECT_EQ(RewritesWhere("numel(x) * 4611686018427387904 != 1", "f32[4]"), 0);
+  // INT64_MAX + 4 wraps negative; INT64_MIN - 2 wraps positive.
+  EXPECT_EQ(RewritesWhere("dim(x, 0) + 9223372036854775807 < 0", "f32[4]"), 0);
+  EXPECT_EQ(RewritesWhere("0 - 9223372036854775807 - 3 > 0", "f32[4]"), 0);
+  EXPECT_EQ(RewritesWhere("-9223372036854775808 - rank(x) > 0", "f32[4]"), 0);
+  // INT64_MIN / -1 traps on x86; x / 0 is undefined.
+  EXPECT_EQ(RewritesWhere("-9223372036854775808 / -1 != 0", "f32[4]"), 0);
+  EXPECT_EQ(RewritesWhere("(0 - 9223372036854775807 - rank(x)) / (0 - rank(x)) != 0", "f32[4]"),
+            0);
+  EXPECT_EQ(RewritesWhere("numel(x) / (rank(x) - 1) == 0", "f32[4]"), 0);
+  // numel() of a shape whose element count overflows int64 is unknown.
+  EXPECT_EQ(RewritesWhere("numel(x) > 0", "f32[4611686018427387904, 4]"), 0);
+  EXPECT_EQ(RewritesWhere("numel(x) != 0", "f32[4611686018427387904, 4]"), 0);
+  EXPECT_EQ(RewritesWhere("numel(x) > 0", "f32[4611686018427387904, 1]"), 1);
+}
+
+// A negative number in a constraint used to become a Dim, that is a symbol
+// id: `dim(x, 0) == -N` and `shape(x) == [-N]` held for the symbol whose id
+// is N - 1.
+TEST(RuleFileTest, NegativeNumbersInConstraintsAreNotSymbols) {
+  Dim sym = Dim::Symbol("rule_file_test_sym");
+  std::string n = absl::StrCat(sym.raw());  // the symbol's encoding
+  ASSERT_EQ(n[0], '-');
+  std::string type = "f32[rule_file_test_sym]";
+  EXPECT_EQ(RewritesWhere("dim(x, 0) == " + n, type), 0);
+  EXPECT_EQ(RewritesWhere("dim(x, 0) != " + n, type), 1);  // a symbol is no number
+  EXPECT_EQ(RewritesWhere("shape(x) == [" + n + "]", type), 0);
+  EXPECT_EQ(RewritesWhere("shape(x) != [" + n + "]", type), 1);
+  EXPECT_EQ(RewritesWhere("dim(x, 0) == dim(x, -1)", type), 1);
+  EXPECT_EQ(RewritesWhere("shape(x) == shape(x)", type), 1);
+  // Lists with negative entries still compare as lists, and with shapes.
+  EXPECT_EQ(RewritesWhere("[-1, 4] == [-1, 4]", type), 1);
+  EXPECT_EQ(RewritesWhere("[-1, 4] != [-2, 4]", type), 1);
+  EXPECT_EQ(RewritesWhere("shape(x) == [2, 3]", "f32[2, 3]"), 1);
+  EXPECT_EQ(RewritesWhere("shape(x) == [2, -1]", "f32[2, 3]"), 0);
+  EXPECT_EQ(RewritesWhere("shape(x) != [2, -1]", "f32[2, 3]"), 1);
+}
+
+// Numbers bound from the graph (an int argument, an int list) are numbers
+// too, not symbols.
+TEST(RuleFileTest, BoundNegativeNumbersAreNotSymbols) {
+  Dim sym = Dim::Symbol("rule_file_test_sym2");
+  std::string n = absl::StrCat(sym.raw());
+  auto run = [&](const std::string& rule, const std::string& graph) {
+    absl::StatusOr<RuleSet> rules = rules::ParseRules(rule, "t.rules");
+    EXPECT_TRUE(rules.ok()) << rules.status();
+    auto g = ParseGraph(graph);
+    EXPECT_TRUE(g.ok()) << g.status();
+    if (!rules.ok() || !g.ok()) return int64_t{-1};
+    auto result = ApplyRules(**g, *rules);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? result->rewrites : int64_t{-1};
+  };
+  // embedding's padding_idx is any int.
+  std::string embedding =
+      "rule r:\n  embedding(w, i, p) -> embedding(w, i, 0)\n  where dim(w, 0) == p\n";
+  EXPECT_EQ(run(embedding, "graph @g(%w: f32[rule_file_test_sym2, 4], %i: i64[3]) {\n"
+                           "  %y = aten::embedding.default(%w, %i, " + n + ")\n  return %y\n}"),
+            0);
+  EXPECT_EQ(run(embedding, "graph @g(%w: f32[5, 4], %i: i64[3]) {\n"
+                           "  %y = aten::embedding.default(%w, %i, 5)\n  return %y\n}"),
+            1);
+  // A non-transposed convolution's output_padding is any int list.
+  std::string conv =
+      "rule r:\n  convolution(x, w, b, s, p, d, t, o, g) -> convolution(x, w, b, s, p, d, t, [0], "
+      "g)\n  where o == shape(b)\n";
+  auto conv_graph = [](const std::string& bias, const std::string& out_pad) {
+    return "graph @g(%x: f32[1, 4, 5], %w: f32[4, 4, 3], %b: f32[" + bias +
+           "]) {\n  %y = aten::convolution.default(%x, %w, %b, [1], [0], [1], False, [" +
+           out_pad + "], 1)\n  return %y\n}";
+  };
+  EXPECT_EQ(run(conv, conv_graph("rule_file_test_sym2", n)), 0);
+  EXPECT_EQ(run(conv, conv_graph("4", "4")), 1);
+}
+
+// Integer literals out of range, and numbers that do not fit where they go,
+// are located errors.
+TEST(RuleFileTest, OutOfRangeIntegersAreLocatedErrors) {
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> x\n  where numel(x) == 99999999999999999999\n"),
+            "t.rules:3:21: integer 99999999999999999999 is out of range");
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> x\n  where numel(x) == -9223372036854775809\n"),
+            "t.rules:3:22: integer 9223372036854775809 is out of range");
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> x\n  where dim(x, 99999999999999999999) == 1\n"),
+            "t.rules:3:16: integer 99999999999999999999 is out of range");
+  EXPECT_EQ(LoadError("rule r:\n  view_copy(x, [1, 99999999999999999999]) -> x\n"),
+            "t.rules:2:20: integer 99999999999999999999 is out of range");
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> x\n  benefit 99999999999999999999\n"),
+            "t.rules:3:11: integer 99999999999999999999 is out of range");
+  // A benefit is an int: 2^32 + 1 used to wrap to 1.
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> x\n  benefit 4294967297\n"),
+            "t.rules:3:11: benefit 4294967297 is out of range (0 to 2147483647)");
+  absl::StatusOr<RuleSet> max =
+      rules::ParseRules("rule r:\n  relu(x) -> x\n  benefit 2147483647\n", "t.rules");
+  ASSERT_TRUE(max.ok()) << max.status();
+  EXPECT_EQ((*max)[0].benefit(), 2147483647);
+  // INT64_MIN is written with its sign and is in range.
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> x\n  where numel(x) != -9223372036854775808\n"), "");
+}
+
+// An opaque op has no schema to bound its arity; a node holds 65535
+// arguments (16 bits), so a longer call is a load-time error.
+TEST(RuleFileTest, OpaqueOpArityIsBounded) {
+  std::string args = "x";
+  for (int i = 1; i < 65536; ++i) args += ", x";
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> my_ns::op.default(" + args + ")\n"),
+            "t.rules:2:14: my_ns::op.default has 65536 arguments; a node holds at most 65535");
+  EXPECT_EQ(LoadError("rule r:\n  my_ns::op.default(" + args + ") -> x\n"),
+            "t.rules:2:3: my_ns::op.default has 65536 arguments; a node holds at most 65535");
+}
+
 TEST(RuleFileTest, IncludesResolveRelativeToTheIncludingFile) {
   std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "includes";
   std::filesystem::create_directories(dir / "sub");

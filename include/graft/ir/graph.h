@@ -24,6 +24,7 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <iterator>
 #include <memory>
@@ -127,6 +128,11 @@ class Value {
 
 class Node {
  public:
+  // Counts are stored in 16 bits; readers refuse larger nodes with an error
+  // (a wrapped count would misplace the argument block).
+  static constexpr size_t kMaxArgs = 0xFFFF;
+  static constexpr size_t kMaxResults = 0xFFFF;
+
   const OpDef* op() const { return op_; }
   const OpSchema* schema() const { return op_->schema(); }
   bool is(const OpDef* op) const { return op_ == op; }
@@ -258,6 +264,15 @@ class Graph {
   Node* CreateNode(const OpDef* op, absl::Span<const Arg> args,
                    absl::Span<const TensorType> result_types,
                    Node* before = nullptr, uint32_t loc = 0) {
+    // The last line of defence, for a caller that forgot the limits: a
+    // deterministic stop, not a corrupted arena.
+    if (args.size() > Node::kMaxArgs || result_types.size() > Node::kMaxResults) {
+      std::fprintf(stderr,
+                   "graft: a node with %zu arguments and %zu results exceeds "
+                   "Node::kMaxArgs / kMaxResults (65535)\n",
+                   args.size(), result_types.size());
+      std::abort();
+    }
     Node* n = new (Allocate(Node::BlockBytes(result_types.size(), args.size()))) Node;
     n->op_ = op;
     n->num_results_ = static_cast<uint16_t>(result_types.size());

@@ -6,6 +6,7 @@
 #define GRAFT_IR_LEXER_H_
 
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include "absl/strings/string_view.h"
@@ -161,6 +162,9 @@ class Lexer {
     if (is_float) {
       t.kind = Token::kFloat;
       if (!absl::SimpleAtod(t.text, &t.float_value)) return Fail(t, "malformed number");
+      // SimpleAtod turns an overflow into inf; digits never mean infinity.
+      if (std::isinf(t.float_value))
+        return Fail(t, absl::StrCat("number ", t.text, " is out of range of a double (write inf)"));
     } else {
       t.kind = Token::kInt;
       if (!absl::SimpleAtoi(t.text, &t.int_value))

@@ -111,7 +111,10 @@ inline absl::StatusOr<TensorType> ParseType(TokenCursor& in) {
   if (!in.Accept("]")) {
     do {
       if (in.tok().kind == Token::kInt) {
-        shape.push_back(Dim(in.Take().int_value));
+        Token size = in.Take();
+        absl::StatusOr<Dim> d = Dim::OfSize(size.int_value);
+        if (!d.ok()) return in.ErrorAt(size, d.status().message());
+        shape.push_back(*d);
       } else if (in.tok().kind == Token::kIdent) {
         shape.push_back(Dim::Symbol(in.Take().text));
       } else {
@@ -221,6 +224,14 @@ class GraphParser {
       } while (in_.Accept(","));
       GRAFT_RETURN_IF_ERROR(in_.Expect(")", "to close the arguments"));
     }
+    // A node stores its counts in 16 bits.
+    if (args.size() > Node::kMaxArgs)
+      return in_.ErrorAt(op_tok, absl::StrCat(op_tok.text, " has ", args.size(),
+                                              " arguments; a node holds at most ", Node::kMaxArgs));
+    if (results.size() > Node::kMaxResults)
+      return in_.ErrorAt(op_tok, absl::StrCat(op_tok.text, " has ", results.size(),
+                                              " results; a node holds at most ",
+                                              Node::kMaxResults));
     TypeList types;
     bool typed = in_.Accept(":");
     if (typed) {

@@ -14,32 +14,52 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "graft/ir/dtype.h"
 
 namespace graft {
 
 // One dimension: a static size (>= 0) or a symbol. Symbols are interned by
-// name; the same name is the same symbol everywhere.
+// name; the same name is the same symbol everywhere, and only Dim::Symbol
+// makes one.
+//
+// Sizes a user controls (a parsed file, a literal argument, a shape formula)
+// go through Dim::OfSize, which refuses negatives with an error. The int64
+// constructor is for sizes the code knows are sizes; given a negative number
+// (a bug) it makes the invalid dim, which is neither a size nor a symbol and
+// is compatible with no size, rather than a symbol id read out of bounds.
 class Dim {
  public:
   constexpr Dim() = default;
-  constexpr Dim(int64_t size) : v_(size) {}  // NOLINT: sizes read naturally
+  constexpr Dim(int64_t size)  // NOLINT: sizes read naturally
+      : v_(size >= 0 ? size : kInvalid) {}
 
+  // The size `size`, or an error when it is negative.
+  static absl::StatusOr<Dim> OfSize(int64_t size) {
+    if (size < 0)
+      return absl::InvalidArgumentError(
+          absl::StrCat("size ", size, " is negative (a dimension is a size >= 0 or a symbol)"));
+    return Dim(size);
+  }
   static Dim Symbol(absl::string_view name);
 
   constexpr bool is_static() const { return v_ >= 0; }
-  constexpr bool is_symbolic() const { return v_ < 0; }
+  constexpr bool is_symbolic() const { return v_ < 0 && v_ != kInvalid; }
+  // False only for the invalid dim (see above).
+  constexpr bool is_valid() const { return v_ != kInvalid; }
   // The static size; only meaningful when is_static().
   constexpr int64_t size() const { return v_; }
+  // The symbol's name; empty for a size, "<invalid>" for the invalid dim.
   absl::string_view symbol_name() const;
 
   constexpr int64_t raw() const { return v_; }
@@ -55,7 +75,9 @@ class Dim {
   }
 
  private:
-  int64_t v_ = 0;  // >= 0: size; < 0: symbol number -(v_ + 1)
+  // No symbol has this number: ids count up from 0 and never reach 2^63 - 1.
+  static constexpr int64_t kInvalid = std::numeric_limits<int64_t>::min();
+  int64_t v_ = 0;  // >= 0: size; kInvalid; else symbol number -(v_ + 1)
 };
 
 using Shape = absl::InlinedVector<Dim, 4>;
@@ -114,9 +136,12 @@ inline Dim Dim::Symbol(absl::string_view name) {
 
 inline absl::string_view Dim::symbol_name() const {
   if (is_static()) return {};
+  // Bounds-checked: a number that is no interned symbol names nothing.
+  uint64_t id = static_cast<uint64_t>(-(v_ + 1));  // v_ < 0: no overflow
   auto& table = type_internal::Symbols();
   std::lock_guard<std::mutex> lock(table.mu);
-  return *table.names[-(v_ + 1)];
+  if (!is_valid() || id >= table.names.size()) return "<invalid>";
+  return *table.names[id];
 }
 
 // A dtype and shape, or the unknown type (for opaque ops whose result type

@@ -613,9 +613,12 @@ struct TransposeP : PatternTag {
     if (n->is(b.t_copy) || n->is(b.t)) return true;
     if (n->is(b.transpose_copy) || n->is(b.transpose)) {
       const Literal *d0 = n->literal(1), *d1 = n->literal(2);
-      return d0 && d1 && d0->is_int() && d1->is_int() &&
-             norm(d0->as_int()) + norm(d1->as_int()) == 1 &&
-             norm(d0->as_int()) != norm(d1->as_int());
+      if (!d0 || !d1 || !d0->is_int() || !d1->is_int()) return false;
+      // Compared, not summed: a node built without its shape function (an
+      // imported model) may carry any ints; (-3, 2) summed to 1 and
+      // (2^63 - 1, 2^63 - 1) overflowed.
+      int64_t a = norm(d0->as_int()), c = norm(d1->as_int());
+      return (a == 0 && c == 1) || (a == 1 && c == 0);
     }
     return false;
   }

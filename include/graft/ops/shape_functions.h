@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/span.h"
+#include "graft/ir/checked_math.h"
 #include "graft/ir/graph.h"
 #include "graft/ir/op.h"
 #include "graft/ir/status.h"
@@ -58,6 +59,11 @@ class OpCall {
 
   absl::Status Error(absl::string_view msg) const {
     return absl::InvalidArgumentError(absl::StrCat(name(), ": ", msg));
+  }
+  // A size formula whose value does not fit int64: no tensor has that many
+  // elements, and a wrapped number could fake a match or become a bad Dim.
+  absl::Status Overflow(absl::string_view quantity) const {
+    return Error(absl::StrCat(quantity, " overflows int64"));
   }
 
  private:
@@ -282,14 +288,17 @@ inline absl::StatusOr<TypeList> View(const OpCall& c) {
     } else {
       // An int64 overflow would be UB and could fake a match; no tensor has
       // that many elements, so the size is simply invalid.
-      if (size[i] != 0 && known > std::numeric_limits<int64_t>::max() / size[i])
+      std::optional<int64_t> product = CheckedMul(known, size[i]);
+      if (!product)
         return c.Error(absl::StrCat("size ", c.lit(1)->ToString(), " is invalid for input ",
                                     t.ToString()));
-      known *= size[i];
+      known = *product;
       out.push_back(Dim(size[i]));
     }
   }
   std::optional<int64_t> numel = t.numel();
+  if (!numel && t.is_static())
+    return c.Overflow(absl::StrCat("the element count of input ", t.ToString()));
   if (!numel) {
     if (infer >= 0) return c.Error("cannot infer -1 from a symbolic input shape");
     return One(t.WithShape(out));
@@ -471,7 +480,8 @@ inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
   Shape out{x.dim(0)};
   Dim cin = x.dim(1);
   if (!transposed) {
-    if (cin.is_static() && w.dim(1).is_static() && cin.size() != w.dim(1).size() * groups)
+    if (cin.is_static() && w.dim(1).is_static() &&
+        CheckedMul(w.dim(1).size(), groups) != cin.size())  // overflow: never equal
       return c.Error(absl::StrCat("input channels ", cin.ToString(), " != weight ",
                                   w.ToString(), " in-channels x groups ", groups));
     if (w.dim(0).is_static() && w.dim(0).size() % groups != 0)
@@ -483,7 +493,15 @@ inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
     if (!Compatible(cin, w.dim(0)))
       return c.Error(absl::StrCat("input channels ", cin.ToString(), " != weight ",
                                   w.ToString(), " dim 0 (", w.dim(0).ToString(), ")"));
-    out.push_back(w.dim(1).is_static() ? Dim(w.dim(1).size() * groups) : w.dim(1));
+    if (w.dim(1).is_static()) {
+      std::optional<int64_t> cout = CheckedMul(w.dim(1).size(), groups);
+      if (!cout)
+        return c.Overflow(absl::StrCat("the output channel count (weight ", w.ToString(),
+                                       " dim 1 x groups ", groups, ")"));
+      out.push_back(Dim(*cout));
+    } else {
+      out.push_back(w.dim(1));
+    }
   }
   if (!c.is_none(2)) {
     TensorType b = c.type(2);
@@ -499,18 +517,26 @@ inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
       continue;
     }
     int64_t s = at(stride, i), p = at(padding, i), d = at(dilation, i);
-    int64_t o;
+    // Every step checked: padding, dilation and sizes are the file's numbers.
+    std::optional<int64_t> o;
+    std::optional<int64_t> kernel_span = CheckedMul(d, k.size() - 1);  // k >= 0, d >= 1
+    std::optional<int64_t> two_p = CheckedMul(2, p);
     if (transposed) {
-      o = (in.size() - 1) * s - 2 * p + d * (k.size() - 1) +
-          (out_pad.empty() ? 0 : at(out_pad, i)) + 1;
+      o = CheckedAdd(CheckedAdd(CheckedSub(CheckedMul(in.size() - 1, s), two_p), kernel_span),
+                     (out_pad.empty() ? 0 : at(out_pad, i)) + 1);  // out_pad < stride
     } else {
       // Floor division, as torch: C++ truncation would round a kernel that
       // overhangs the input by less than a stride up to one output element.
-      int64_t span = in.size() + 2 * p - d * (k.size() - 1) - 1;
-      o = (span >= 0 ? span / s : -((-span + s - 1) / s)) + 1;
+      std::optional<int64_t> span =
+          CheckedSub(CheckedSub(CheckedAdd(in.size(), two_p), kernel_span), 1);
+      o = CheckedAdd(CheckedFloorDiv(span, s), 1);
     }
-    if (o <= 0) return c.Error(absl::StrCat("output size ", o, " is not positive"));
-    out.push_back(Dim(o));
+    if (!o)
+      return c.Overflow(absl::StrCat("the output size of spatial dim ", i, " (input ",
+                                     in.ToString(), ", kernel ", k.ToString(), ", stride ", s,
+                                     ", padding ", p, ", dilation ", d, ")"));
+    if (*o <= 0) return c.Error(absl::StrCat("output size ", *o, " is not positive"));
+    out.push_back(Dim(*o));
   }
   return One(TensorType::Get(x.dtype(), out));
 }

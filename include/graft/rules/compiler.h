@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "graft/ir/checked_math.h"
 #include "graft/ir/limits.h"
 #include "graft/match/matchers.h"
 #include "graft/ops/catalogue.h"
@@ -247,6 +248,10 @@ class RuleCompiler {
         }
         auto op = ResolveOp(n.name);
         if (!op.ok()) return ErrorAt(n.pos, op.status().message());
+        // An opaque op has no schema to bound its arity; a node stores 16 bits.
+        if (n.children.size() > Node::kMaxArgs)
+          return ErrorAt(n.pos, absl::StrCat(n.name, " has ", n.children.size(),
+                                             " arguments; a node holds at most ", Node::kMaxArgs));
         const OpSchema* schema = (*op)->schema();
         if (schema) {
           int k = static_cast<int>(n.children.size());
@@ -376,15 +381,31 @@ class RuleCompiler {
 
   // ---- Constraints.
 
-  // A where-clause value: an integer, a dim (possibly symbolic), a dtype or
-  // a shape; nullopt members mean "not this kind".
+  // A where-clause value: an integer, a dim (possibly symbolic), a dtype, a
+  // tensor's shape or a literal int list; nullopt members mean "not this
+  // kind". An int list stays ints: `[-1, 384]` is a view size, not a shape
+  // (a negative number is never a Dim).
   struct Val {
     std::optional<int64_t> num;
     std::optional<Dim> dim;
     std::optional<DType> dtype;
     std::optional<std::vector<Dim>> shape;
-    bool unknown = false;  // e.g. arithmetic on a symbolic dim
+    std::optional<std::vector<int64_t>> ints;
+    bool unknown = false;  // e.g. arithmetic on a symbolic dim, or overflow
   };
+
+  // Whether a shape or int list equals another; an int list equals a shape
+  // when each int is that static size (a symbol is no number).
+  static bool SameShape(const Val& a, const Val& b) {
+    if (a.ints && b.ints) return *a.ints == *b.ints;
+    if (a.shape && b.shape) return *a.shape == *b.shape;
+    const std::vector<Dim>& shape = a.shape ? *a.shape : *b.shape;
+    const std::vector<int64_t>& ints = a.ints ? *a.ints : *b.ints;
+    if (shape.size() != ints.size()) return false;
+    for (size_t i = 0; i < shape.size(); ++i)
+      if (!shape[i].is_static() || shape[i].size() != ints[i]) return false;
+    return true;
+  }
   using Eval = std::function<Val(const MatchState&)>;
 
   absl::StatusOr<Eval> CompileExpr(const Expr& e, const std::set<std::string>& bound) {
@@ -404,7 +425,7 @@ class RuleCompiler {
         if (l->is_ints())
           return Eval([l](const MatchState&) {
             Val out;
-            out.shape = std::vector<Dim>(l->as_ints().begin(), l->as_ints().end());
+            out.ints = std::vector<int64_t>(l->as_ints().begin(), l->as_ints().end());
             return out;
           });
         return ErrorAt(e.pos, absl::StrCat("literal ", l->ToString(), " cannot appear in a constraint"));
@@ -424,7 +445,7 @@ class RuleCompiler {
           if (l && l->is_int()) {
             out.num = l->as_int();
           } else if (l && l->is_ints()) {
-            out.shape = std::vector<Dim>(l->as_ints().begin(), l->as_ints().end());
+            out.ints = std::vector<int64_t>(l->as_ints().begin(), l->as_ints().end());
           } else {
             out.unknown = true;
           }
@@ -455,6 +476,8 @@ class RuleCompiler {
           } else if (f == "shape") {
             out.shape = std::vector<Dim>(t.shape().begin(), t.shape().end());
           } else if (f == "numel") {
+            // numel() is nullopt for a symbolic dim and for a count that
+            // overflows int64: either way unknown, never a wrapped number.
             if (auto n = t.numel()) out.num = *n; else out.unknown = true;
           } else {  // dim
             int64_t i = index < 0 ? index + t.rank() : index;
@@ -475,14 +498,18 @@ class RuleCompiler {
         char op = e.op;
         return Eval([l, r, op](const MatchState& s) {
           Val a = l(s), b = r(s), out;
-          if (!a.num || !b.num || (op == '/' && *b.num == 0)) {
+          if (!a.num || !b.num) {
             out.unknown = true;
             return out;
           }
-          out.num = op == '+' ? *a.num + *b.num
-                    : op == '-' ? *a.num - *b.num
-                    : op == '*' ? *a.num * *b.num
-                                : *a.num / *b.num;
+          // Checked: a wrapped sum could make a false constraint true
+          // (`numel(x) * 2^62 == 0`), and INT64_MIN / -1 traps. Overflow and
+          // division by zero are unknown, so the constraint does not hold.
+          out.num = op == '+' ? CheckedAdd(*a.num, *b.num)
+                    : op == '-' ? CheckedSub(*a.num, *b.num)
+                    : op == '*' ? CheckedMul(*a.num, *b.num)
+                                : CheckedDiv(*a.num, *b.num);  // truncating, as C++
+          out.unknown = !out.num;
           return out;
         });
       }
@@ -517,13 +544,19 @@ class RuleCompiler {
       if (a.unknown || b.unknown) return false;  // cannot prove it: do not rewrite
       std::optional<bool> eq;
       if (a.dtype && b.dtype) eq = *a.dtype == *b.dtype;
-      if (a.shape && b.shape) eq = *a.shape == *b.shape;
+      if ((a.shape || a.ints) && (b.shape || b.ints)) eq = SameShape(a, b);
       if (a.dim || b.dim) {
-        // Symbolic dims are equal only to themselves; order is unknown.
+        // Symbolic dims are equal only to themselves, never to a number
+        // (not made into a Dim: a negative one would be no size); order is
+        // unknown.
         if (cmp != "==" && cmp != "!=") return false;
-        Dim da = a.dim ? *a.dim : Dim(a.num.value_or(-1));
-        Dim db = b.dim ? *b.dim : Dim(b.num.value_or(-1));
-        eq = da == db;
+        if (a.dim && b.dim) {
+          eq = *a.dim == *b.dim;
+        } else if (a.num || b.num) {
+          eq = false;
+        } else {
+          return false;  // mismatched kinds
+        }
       }
       if (eq) return cmp == "==" ? *eq : cmp == "!=" ? !*eq : false;
       if (!a.num || !b.num) return false;  // mismatched kinds

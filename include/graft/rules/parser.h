@@ -11,6 +11,7 @@
 #ifndef GRAFT_RULES_PARSER_H_
 #define GRAFT_RULES_PARSER_H_
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -117,7 +118,12 @@ class RuleParser {
         } while (in_.Accept(",") || in_.Accept("and"));
       } else if (in_.Accept("benefit")) {
         if (in_.tok().kind != Token::kInt) return in_.Expected("an integer benefit");
-        r.benefit = static_cast<int>(in_.Take().int_value);
+        Token b = in_.Take();
+        // Stored as an int: a larger number must not wrap to another order.
+        if (b.int_value > std::numeric_limits<int>::max())
+          return in_.ErrorAt(b, absl::StrCat("benefit ", b.int_value, " is out of range (0 to ",
+                                             std::numeric_limits<int>::max(), ")"));
+        r.benefit = static_cast<int>(b.int_value);
       } else if (in_.Accept("allow_duplicate")) {
         r.allow_duplicate = true;
       } else {
