@@ -827,6 +827,9 @@ class Program {
 
     TypeList types;
     for (const auto& r : results) types.push_back(r.second);
+    if (args.size() > Node::kMaxArgs || types.size() > Node::kMaxResults)
+      return Error(where, absl::StrCat("has ", args.size(), " arguments and ", types.size(),
+                                       " results; a graft node holds at most ", Node::kMaxArgs));
     Node* n = graph_->CreateNode(op, args, types, nullptr, loc_id);
     for (size_t r = 0; r < results.size(); ++r) {
       if (values_.contains(results[r].first))

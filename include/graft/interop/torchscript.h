@@ -142,7 +142,7 @@ inline std::optional<TensorType> FromTorchType(const c10::TypePtr& t) {
   Shape shape;
   for (size_t i = 0; i < *sizes.size(); ++i) {
     const auto& d = sizes[i];
-    if (!d) return std::nullopt;
+    if (!d || *d < 0) return std::nullopt;  // a negative size is no size: unknown
     shape.push_back(*d);
   }
   return TensorType::Get(static_cast<DType>(*st), shape);
@@ -613,6 +613,16 @@ class Importer {
     return absl::OkStatus();
   }
 
+  // A graft node for `n`; a node holds at most Node::kMaxArgs arguments and
+  // kMaxResults results (a hostile graph may have more).
+  absl::StatusOr<Node*> NewNode(const jit::Node* n, const OpDef* op, absl::Span<const Arg> args,
+                                absl::Span<const TensorType> types) {
+    if (args.size() > Node::kMaxArgs || types.size() > Node::kMaxResults)
+      return NodeError(n, absl::StrCat("has ", args.size(), " inputs and ", types.size(),
+                                       " outputs; a graft node holds at most ", Node::kMaxArgs));
+    return g_->CreateNode(op, args, types, nullptr, Loc(n));
+  }
+
   absl::Status ImportListConstruct(const jit::Node* n) {
     if (!IsTensorListType(n->output()->type()))
       return NodeError(n, absl::StrCat("builds a ", n->output()->type()->repr_str(),
@@ -624,7 +634,7 @@ class Importer {
     }
     GRAFT_ASSIGN_OR_RETURN(const OpDef* op, Ops().Intern("prim::ListConstruct"));
     TensorType unknown;
-    Node* node = g_->CreateNode(op, args, absl::MakeConstSpan(&unknown, 1), nullptr, Loc(n));
+    GRAFT_ASSIGN_OR_RETURN(Node * node, NewNode(n, op, args, absl::MakeConstSpan(&unknown, 1)));
     Track(node, n);
     Bind(n->output(), node->result(0));
     return absl::OkStatus();
@@ -655,7 +665,7 @@ class Importer {
       types.push_back(*t);
     }
     GRAFT_ASSIGN_OR_RETURN(const OpDef* op, Ops().Intern("prim::ListUnpack"));
-    Node* node = g_->CreateNode(op, {Arg(list)}, types, nullptr, Loc(n));
+    GRAFT_ASSIGN_OR_RETURN(Node * node, NewNode(n, op, {Arg(list)}, types));
     Track(node, n);
     for (size_t i = 0; i < n->outputs().size(); ++i) Bind(n->output(i), node->result(static_cast<int>(i)));
     return absl::OkStatus();
@@ -771,7 +781,7 @@ class Importer {
     }
 
     if (options_.drop_default_args) DropDefaults(op, schema, args);
-    Node* node = g_->CreateNode(op, args, types, nullptr, Loc(n));
+    GRAFT_ASSIGN_OR_RETURN(Node * node, NewNode(n, op, args, types));
     Track(node, n);
     for (size_t i = 0; i < n->outputs().size(); ++i) Bind(n->output(i), node->result(static_cast<int>(i)));
     if (!pending_list_meta_.empty()) {
