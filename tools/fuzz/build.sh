@@ -22,13 +22,15 @@ mkdir -p "$out"
 all=(text_graph rules exir_json exir_zip torchscript)
 (($#)) || set -- "${all[@]}"
 
+# The first clang++ that has its libFuzzer runtime installed.
 cxx=${GRAFT_FUZZ_CXX:-}
 if [[ -z $cxx ]]; then
-  for c in clang++ clang++-14 clang++-16 clang++-15; do
-    command -v "$c" >/dev/null && { cxx=$c; break; }
+  for c in clang++-14 clang++ clang++-16 clang++-19; do
+    command -v "$c" >/dev/null || continue
+    [[ -f $("$c" -print-runtime-dir)/libclang_rt.fuzzer-x86_64.a ]] && { cxx=$c; break; }
   done
 fi
-[[ -n $cxx ]] || { echo "fuzz/build: no clang++ (run tools/setup.sh)" >&2; exit 1; }
+[[ -n $cxx ]] || { echo "fuzz/build: no clang++ with libFuzzer (run tools/setup.sh)" >&2; exit 1; }
 
 absl_modules=(absl_flat_hash_map absl_flat_hash_set absl_inlined_vector absl_span absl_status
               absl_statusor absl_str_format absl_strings absl_synchronization absl_time absl_hash
@@ -67,9 +69,11 @@ build_one() {
   fi
   echo "fuzz/build: $t"
   local start=$SECONDS
-  "$cxx" "${flags[@]}" "${common[@]}" "${absl_cflags[@]}" "$src" -o "$bin.tmp" \
-    "${absl_libs[@]}" "${libs[@]}"
-  mv "$bin.tmp" "$bin"
+  # Target flags after the common ones: -fno-sanitize=vptr must follow
+  # -fsanitize=undefined to take effect.
+  "$cxx" "${common[@]}" "${flags[@]}" "${absl_cflags[@]}" "$src" -o "$bin.tmp" \
+    "${absl_libs[@]}" "${libs[@]}" || { rm -f "$bin.tmp"; echo "fuzz/build: $t FAILED" >&2; return 1; }
+  mv "$bin.tmp" "$bin" || return 1
   echo "fuzz/build: $t built in $((SECONDS - start)) s -> $bin"
 }
 
