@@ -68,12 +68,15 @@ build_one() {
           -Wl,--as-needed -pthread)
   fi
   echo "fuzz/build: $t"
-  local start=$SECONDS
+  local start=$SECONDS stamp
+  stamp=$(date +%s)
   # Target flags after the common ones: -fno-sanitize=vptr must follow
   # -fsanitize=undefined to take effect.
   "$cxx" "${common[@]}" "${flags[@]}" "${absl_cflags[@]}" "$src" -o "$bin.tmp" \
     "${absl_libs[@]}" "${libs[@]}" || { rm -f "$bin.tmp"; echo "fuzz/build: $t FAILED" >&2; return 1; }
-  mv "$bin.tmp" "$bin" || return 1
+  # The binary is as old as the sources it was compiled from: an edit made
+  # during the compile makes it stale.
+  touch -d "@$stamp" "$bin.tmp" && mv "$bin.tmp" "$bin" || return 1
   echo "fuzz/build: $t built in $((SECONDS - start)) s -> $bin"
 }
 
@@ -83,7 +86,13 @@ rc=0
 for t in "$@"; do
   if ((jobs > 1)); then
     build_one "$t" & pids+=($!)
-    if ((${#pids[@]} >= jobs)); then wait "${pids[0]}" || rc=1; pids=("${pids[@]:1}"); fi
+    # At most $jobs at once: wait for any one to finish.
+    if ((${#pids[@]} >= jobs)); then
+      wait -n "${pids[@]}" || rc=1
+      alive=()
+      for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive+=("$p"); done
+      pids=("${alive[@]}")
+    fi
   else
     build_one "$t" || rc=1
   fi

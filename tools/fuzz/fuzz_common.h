@@ -6,12 +6,15 @@
 #ifndef GRAFT_TOOLS_FUZZ_FUZZ_COMMON_H_
 #define GRAFT_TOOLS_FUZZ_FUZZ_COMMON_H_
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "graft/driver/driver.h"
 #include "graft/ir/parser.h"
 #include "graft/ir/printer.h"
@@ -31,6 +34,39 @@ namespace fuzz {
   std::fflush(stderr);
   std::abort();
 }
+
+// With $GRAFT_FUZZ_VERBOSE set, each stage's outcome goes to stderr: to see
+// how far a seed or a finding gets (`GRAFT_FUZZ_VERBOSE=1 bin FILE`).
+inline void Note(const char* stage, const absl::Status& s) {
+  static const bool verbose = std::getenv("GRAFT_FUZZ_VERBOSE") != nullptr;
+  if (verbose)
+    std::fprintf(stderr, "graft fuzz: %s: %s\n", stage, s.ok() ? "ok" : std::string(s.message()).c_str());
+}
+
+// $GRAFT_FUZZ_SKIP_KNOWN (comma-separated) makes the targets skip inputs of
+// bug classes already known and being fixed, so that a run finds the others:
+//   json_number  a JSON number out of double range (nlohmann throws out_of_range)
+//   depth        nesting deeper than 200 brackets (recursive-descent readers)
+// Never set in smoke.sh or by default: a skipped class is not tested.
+inline bool SkipKnown(absl::string_view cls) {
+  static const std::string* known = [] {
+    const char* env = std::getenv("GRAFT_FUZZ_SKIP_KNOWN");
+    return new std::string(env ? absl::StrCat(",", env, ",") : "");
+  }();
+  return absl::StrContains(*known, absl::StrCat(",", cls, ","));
+}
+
+// Deepest nesting of ( [ { in `text` (strings not excluded: a heuristic).
+inline int NestingDepth(absl::string_view text) {
+  int depth = 0, deepest = 0;
+  for (char c : text) {
+    if (c == '(' || c == '[' || c == '{') deepest = std::max(deepest, ++depth);
+    if ((c == ')' || c == ']' || c == '}') && depth > 0) --depth;
+  }
+  return deepest;
+}
+
+inline bool SkipDeep(absl::string_view text) { return SkipKnown("depth") && NestingDepth(text) > 200; }
 
 // graft's rule catalogue (patterns/*.rules), loaded once. The directory is
 // $GRAFT_FUZZ_PATTERNS, else the one compiled in by tools/fuzz/build.sh.
@@ -73,10 +109,15 @@ inline void CheckPrintRoundTrip(const Graph& g, const char* stage) {
 // What graft-opt does with a graph it read: verify it; if it verifies,
 // rewrite it with the catalogue, and the result must verify and round-trip.
 inline void VerifyRewriteCheck(Graph& g) {
-  if (!Verify(g).ok()) return;  // a malformed input graph is a user error
+  absl::Status v = Verify(g);
+  Note("verify", v);
+  if (!v.ok()) return;  // a malformed input graph is a user error
   CheckPrintRoundTrip(g, "input");
   auto r = ApplyRules(g, Catalogue(), FuzzDriverOptions());
+  Note("rewrite", r.status());
   if (!r.ok()) return;
+  if (std::getenv("GRAFT_FUZZ_VERBOSE"))
+    std::fprintf(stderr, "graft fuzz: %d rewrite(s)\n", static_cast<int>(r->rewrites));
   if (absl::Status v = Verify(g); !v.ok())
     Fail("the rewritten graph does not verify", std::string(v.message()) + "\n" + Print(g));
   CheckPrintRoundTrip(g, "rewritten");

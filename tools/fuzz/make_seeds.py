@@ -135,7 +135,7 @@ graph(%x : Float(4, 8), %w : Float(6, 8)):
   return (%z)
 """)
     put("torchscript", "hand_tensor_constant.ir", """graph(%x : Float(2, 3)):
-  %c : Float(3, 2) = prim::Constant[value={1}]()
+  %c : Float(3, 2, strides=[2, 1], requires_grad=0, device=cpu) = prim::Constant[value={1}]()
   %y : Float(2, 2) = aten::mm(%x, %c)
   %t : bool = prim::Constant[value=1]()
   %z : Float(2, 2) = prim::If(%t)

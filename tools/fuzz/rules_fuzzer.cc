@@ -123,6 +123,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 65536) return 0;
   absl::string_view text(reinterpret_cast<const char*>(data), size);
+  if (graft::fuzz::SkipDeep(text)) return 0;
   std::vector<absl::string_view> parts = absl::StrSplit(text, absl::MaxSplits("\n---\n", 2));
   fs::path dir(Dir());
   Write(dir / "main.rules", parts[0]);
@@ -130,6 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Write(dir / "sub" / "deep.rules", parts.size() > 2 ? parts[2] : kDefaultDeep);
 
   auto from_disk = graft::rules::LoadRules({(dir / "main.rules").string()});
+  graft::fuzz::Note("load from disk", from_disk.status());
   if (from_disk.ok()) ApplySome(*from_disk, Fnv1a(text));
   // The same file as text (include refused there); without includes it
   // loads the same rules, so they are not applied twice.

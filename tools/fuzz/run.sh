@@ -25,7 +25,8 @@ dir=${GRAFT_FUZZ_DIR:-$root/.cache/fuzz}
 timeout_s=${GRAFT_FUZZ_TIMEOUT:-10}
 rss=${GRAFT_FUZZ_RSS:-2048}
 
-tools/fuzz/build.sh "$@" || exit 2
+# GRAFT_FUZZ_NO_BUILD=1: run the binaries as they are.
+[[ -n ${GRAFT_FUZZ_NO_BUILD:-} ]] || tools/fuzz/build.sh "$@" || exit 2
 
 # The first stack frame in graft's code (or the sanitizer's summary) of a
 # finding, replayed once.

@@ -87,29 +87,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     jit::parseIR(std::string(text), jg.get(), /*parse_tensor_constants=*/true);
     jg->lint();
     copy = jg->copy();
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    graft::fuzz::Note("torch parseIR/lint", absl::InvalidArgumentError(graft::torchscript_internal::FirstLine(e.what())));
     return 0;
   }
 
   // 1. A fresh import, rewritten like graft-opt does, exported back.
   auto imported = graft::ImportTorchScript(*copy, options);
+  graft::fuzz::Note("import", imported.status());
   if (imported.ok()) {
     graft::Graph& g = **imported;
     graft::fuzz::VerifyRewriteCheck(g);
     if (graft::Verify(g).ok()) {
       auto exported = graft::ExportTorchScript(g);
+      graft::fuzz::Note("export", exported.status());
       if (exported.ok()) LintOrFail(*exported, "export");
     }
   }
 
   // 2. In place: import with provenance, rewrite, write back into jg.
   auto rw = graft::TorchScriptInPlace::ForGraph(jg, options);
+  graft::fuzz::Note("in-place import", rw.status());
   if (rw.ok()) {
     graft::Graph& g = (*rw)->graph();
     if (graft::Verify(g).ok()) {
       auto r = graft::ApplyRules(g, graft::fuzz::Catalogue(), graft::fuzz::FuzzDriverOptions());
       if (r.ok() && graft::Verify(g).ok()) {
-        if ((*rw)->Commit().ok()) LintOrFail(jg, "in-place write-back");
+        absl::Status c = (*rw)->Commit();
+        graft::fuzz::Note("commit", c);
+        if (c.ok()) LintOrFail(jg, "in-place write-back");
       }
     }
   }
