@@ -24,8 +24,33 @@ def cases_graphs(text):
     return re.findall(r"^graph @.*?^}\n", text, flags=re.S | re.M)
 
 
+# Ops the fixtures do not use (shape functions with arithmetic on literals).
+HAND_GRAPHS = {
+    "conv.graft": """graph @conv(%x: f32[1, 4, 8, 8], parameter %w: f32[8, 2, 3, 3], parameter %b: f32[8]) {
+  %y = aten::convolution.default(%x, %w, %b, [2, 2], [1, 1], [1, 1], False, [0, 0], 2)
+  %z = aten::relu.default(%y)
+  %v = aten::view_copy.default(%z, [1, -1])
+  return %v
+}
+""",
+    "norm_embed.graft": """graph @block(%ids: i64[1, 16], parameter %emb: f32[100, 32], parameter %g: f32[32], parameter %bt: f32[32]) {
+  %e = aten::embedding.default(%emb, %ids)
+  %n, %mean, %rstd = aten::native_layer_norm.default(%e, [32], %g, %bt, 1e-05)
+  %s = aten::_softmax.default(%n, -1, False)
+  %h = aten::gelu.default(%s, "tanh")
+  %x = aten::expand_copy.default(%h, [2, 16, 32])
+  %c = aten::_to_copy.default(%x, f16)
+  %a = aten::add.Tensor(%c, %c)
+  return %a
+}
+""",
+}
+
+
 def text_graph():
     put("text_graph", "whisper_logits.graft", (ROOT / "tests/fixtures/whisper_logits.graft").read_text())
+    for name, text in HAND_GRAPHS.items():
+        put("text_graph", name, text)
     for f in sorted((ROOT / "patterns").glob("*.cases")):
         graphs = cases_graphs(f.read_text())
         for i, g in enumerate(graphs):
