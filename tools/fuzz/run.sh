@@ -36,7 +36,9 @@ stack_top() {
   frame=$(grep -m1 -E '^ +#[0-9]+ 0x[0-9a-f]+ in .*(graft|tools/fuzz)' <<<"$out" |
           sed -E 's/^ +#[0-9]+ 0x[0-9a-f]+ in //')
   local summary
-  summary=$(grep -m1 -E '^SUMMARY:|invariant broken|ERROR: libFuzzer' <<<"$out")
+  # An uncaught exception's what() says more than "deadly signal".
+  summary=$(grep -m1 -E 'what\(\):|^SUMMARY:|invariant broken' <<<"$out" | cut -c1-160)
+  [[ -z $summary ]] && summary=$(grep -m1 -E 'ERROR: libFuzzer' <<<"$out")
   echo "${summary:-no report on replay} | ${frame:-?}"
 }
 

@@ -53,7 +53,7 @@ for t in "$@"; do
     continue
   fi
   execs=$(grep -m1 -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}')
-  cov=$(grep -E ' DONE +cov: ' "$log" | tail -1 | sed -E 's/.* cov: ([0-9]+).*/\1/')
+  cov=$(grep -E 'DONE +cov: ' "$log" | tail -1 | sed -E 's/.* cov: ([0-9]+).*/\1/')
   echo "fuzz-smoke: $t ok (${execs:-?} executions in $secs s, cov ${cov:-?})"
   passed=$((passed + 1))
 done
