@@ -41,14 +41,14 @@ for t in "$@"; do
   # -runs=0: execute every seed once, then stop.
   if ! "$bin" "${opts[@]}" -runs=0 "tools/fuzz/seeds/$t" >"$log" 2>&1; then
     echo "fuzz-smoke: $t FAILED replaying its seeds (finding in $findings/):"
-    grep -E '^SUMMARY:|invariant broken|ERROR:' "$log" | head -3 | sed 's/^/  /'
+    grep -E 'what\(\):|^SUMMARY:|invariant broken|ERROR:' "$log" | head -3 | sed 's/^/  /'
     failed=$((failed + 1))
     continue
   fi
   if ! "$bin" "${opts[@]}" "${dict[@]}" -max_total_time="$secs" -print_final_stats=1 \
       "$scratch/$t" "tools/fuzz/seeds/$t" >"$log" 2>&1; then
     echo "fuzz-smoke: $t FAILED fuzzing (finding in $findings/):"
-    grep -E '^SUMMARY:|invariant broken|ERROR:' "$log" | head -3 | sed 's/^/  /'
+    grep -E 'what\(\):|^SUMMARY:|invariant broken|ERROR:' "$log" | head -3 | sed 's/^/  /'
     failed=$((failed + 1))
     continue
   fi
