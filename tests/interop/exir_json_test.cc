@@ -11,6 +11,7 @@
 #include "graft/driver/driver.h"
 #include "graft/interop/exir_zip.h"
 #include "graft/ir/limits.h"
+#include "graft/ir/parser.h"
 #include "graft/ir/printer.h"
 #include "graft/ir/verifier.h"
 #include "graft/rules/loader.h"
@@ -145,6 +146,24 @@ TEST(ExirJson, ReadsGraphKindsNamesTypesAndLocations) {
   EXPECT_EQ(g.loc(mm->loc()), "aten_mm_default @ model.py:13");
   EXPECT_TRUE(Verify(g).ok()) << Verify(g);
   EXPECT_EQ(p->num_opaque_nodes(), 0);
+}
+
+// Found by fuzzing (tools/fuzz, exir_json): a target whose op name is not
+// made of identifiers was interned as is, and the graph printed with it did
+// not parse. It is an opaque node now, named by identifiers.
+TEST(ExirJson, TargetThatIsNoOpNameBecomesAnOpaqueNodeThatPrints) {
+  std::string text = TinyProgram();
+  const std::string from = "edge.ops.aten.permute_copy.default";
+  size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, from.size(), "edge.ops.aten.permute_copy).default");
+  auto p = Program::Parse(text, "odd.json");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->num_opaque_nodes(), 1);
+  std::string printed = Print(p->graph());
+  auto again = ParseGraph(printed);
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << printed;
+  EXPECT_EQ(Print(**again), printed);
 }
 
 TEST(ExirJson, IdentityRoundTripReproducesTheDocument) {

@@ -33,7 +33,13 @@ TEST(CanonicalizeTest, Errors) {
   EXPECT_EQ(no_ns.status().message(),
             "op name 'mm' has no namespace (expected 'aten::mm')");
   for (const char* bad : {"::mm", "aten::", "aten::.default", "aten::mm.", "aten::mm.a.b",
-                          ".mm", "aten..mm", "a.b.c.d", "aten.", "aten::mm::x"}) {
+                          ".mm", "aten..mm", "a.b.c.d", "aten.", "aten::mm::x",
+                          // Parts the text form cannot read back (found by
+                          // fuzzing exir JSON: the graph printed, then failed
+                          // to parse).
+                          "aten::permute_copy).default", "aten.permute_copy).default",
+                          "aten::mm.def ault", "my-ns::op", "aten::1mm", "aten::mm.2",
+                          "aten::m\xc3\xa9", " aten::mm"}) {
     auto r = OpRegistry::Canonicalize(bad);
     ASSERT_FALSE(r.ok()) << bad << " gave " << *r;
     EXPECT_EQ(r.status().message(), absl::StrCat("malformed op name '", bad, "'"));

@@ -13,6 +13,7 @@
 #ifndef GRAFT_IR_OP_H_
 #define GRAFT_IR_OP_H_
 
+#include <cctype>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -129,9 +130,23 @@ class OpRegistry {
         rest.find("::") != absl::string_view::npos)
       return absl::InvalidArgumentError(absl::StrCat("malformed op name '", name, "'"));
     size_t dot = rest.find('.');
-    if (dot == absl::string_view::npos) return s + ".default";
-    if (dot + 1 == rest.size() || rest.find('.', dot + 1) != absl::string_view::npos)
+    if (dot != absl::string_view::npos &&
+        (dot + 1 == rest.size() || rest.find('.', dot + 1) != absl::string_view::npos))
       return absl::InvalidArgumentError(absl::StrCat("malformed op name '", name, "'"));
+    // Each part an identifier, as the text form's lexer reads them: a name
+    // from a file (`aten.permute_copy).default` in exir JSON) must not print
+    // as a graph that does not parse.
+    auto identifier = [](absl::string_view part) {
+      if (part.empty() || !(std::isalpha(static_cast<unsigned char>(part[0])) || part[0] == '_'))
+        return false;
+      for (char c : part)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+      return true;
+    };
+    if (!identifier(absl::string_view(s).substr(0, sep)) || !identifier(rest.substr(0, dot)) ||
+        (dot != absl::string_view::npos && !identifier(rest.substr(dot + 1))))
+      return absl::InvalidArgumentError(absl::StrCat("malformed op name '", name, "'"));
+    if (dot == absl::string_view::npos) return s + ".default";
     return s;
   }
 
