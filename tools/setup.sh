@@ -9,7 +9,7 @@ APT_PACKAGES=(
   g++ pkgconf
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   graphviz
-  clang-14 libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes: tools/fuzz/
+  clang libclang-rt-dev  # libFuzzer + ASan/UBSan runtimes: tools/fuzz/
 )
 TORCH_VERSION=2.13.0      # a CPU wheel of this version is on the machines' disk
 EXECUTORCH_VERSION=1.5.1  # needs no particular torch, so it keeps ours

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds graft's libFuzzer targets with clang (Debian's clang 14 and its
-# libFuzzer/sanitizer runtimes, libclang-rt-14-dev: tools/setup.sh installs
+# Builds graft's libFuzzer targets with clang (Debian's clang and its
+# libFuzzer/sanitizer runtimes, libclang-rt-dev: tools/setup.sh installs
 # them), under AddressSanitizer and UndefinedBehaviorSanitizer.
 #
 #   tools/fuzz/build.sh [TARGET...]     (default: every target)
@@ -25,7 +25,7 @@ all=(text_graph rules exir_json exir_zip torchscript)
 # The first clang++ that has its libFuzzer runtime installed.
 cxx=${GRAFT_FUZZ_CXX:-}
 if [[ -z $cxx ]]; then
-  for c in clang++-14 clang++ clang++-16 clang++-19; do
+  for c in clang++ clang++-14 clang++-16 clang++-19; do
     command -v "$c" >/dev/null || continue
     [[ -f $("$c" -print-runtime-dir)/libclang_rt.fuzzer-x86_64.a ]] && { cxx=$c; break; }
   done
