@@ -41,7 +41,17 @@ bazel_stage() {
 }
 
 bazel_stage "tests"
-bazel_stage "C++ tests under ASan+UBSan" --config=asan --test_lang_filters=cc
+bazel_stage "C++ tests under ASan+UBSan" --config=asan --test_lang_filters=cc --build_tests_only
+
+if (($# == 0)); then
+  echo "==== fuzz targets: seed replay and a short run each"
+  tools/fuzz/smoke.sh 2>&1 | tee "$log"
+  # Its last line: "fuzz-smoke: N passed, N failed" (one per target).
+  read -r p f < <(sed -nE 's/^fuzz-smoke: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log" | tail -1)
+  [[ -n ${p:-} ]] || { p=0; f=1; }
+  passed=$((passed + p))
+  failed=$((failed + f))
+fi
 
 # CI owns no long-lived processes: stop this workspace's Bazel server.
 [[ -n ${CI:-} ]] && bazel shutdown 2>/dev/null
