@@ -13,24 +13,6 @@
 #include "graft/interop/exir_json.h"
 #include "tools/fuzz/fuzz_common.h"
 
-namespace {
-
-// GRAFT_FUZZ_SKIP_KNOWN=json_number: skip JSON that nlohmann refuses with
-// out_of_range (a number beyond double), a known bug class.
-bool SkipsJsonNumber(absl::string_view text) {
-  if (!graft::fuzz::SkipKnown("json_number")) return false;
-  try {
-    (void)graft::exir::Json::parse(graft::exir::exir_internal::QuoteNonFinite(text), nullptr,
-                                   /*allow_exceptions=*/true);
-  } catch (const graft::exir::Json::out_of_range&) {
-    return true;
-  } catch (const std::exception&) {
-  }
-  return false;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   graft::fuzz::Catalogue();
   return 0;
@@ -39,7 +21,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 262144) return 0;
   absl::string_view text(reinterpret_cast<const char*>(data), size);
-  if (graft::fuzz::SkipDeep(text) || SkipsJsonNumber(text)) return 0;
   auto p = graft::exir::Program::Parse(text, "<fuzz>");
   graft::fuzz::Note("exir import", p.status());
   if (!p.ok()) return 0;

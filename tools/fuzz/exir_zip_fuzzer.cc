@@ -18,24 +18,6 @@
 #include "graft/interop/exir_zip.h"
 #include "tools/fuzz/fuzz_common.h"
 
-namespace {
-
-// GRAFT_FUZZ_SKIP_KNOWN=json_number: skip JSON that nlohmann refuses with
-// out_of_range (a number beyond double), a known bug class.
-bool SkipsJsonNumber(absl::string_view text) {
-  if (!graft::fuzz::SkipKnown("json_number")) return false;
-  try {
-    (void)graft::exir::Json::parse(graft::exir::exir_internal::QuoteNonFinite(text), nullptr,
-                                   /*allow_exceptions=*/true);
-  } catch (const graft::exir::Json::out_of_range&) {
-    return true;
-  } catch (const std::exception&) {
-  }
-  return false;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   graft::fuzz::Catalogue();
   return 0;
@@ -49,7 +31,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto a = graft::exir::Archive::Parse(bytes, "<fuzz.zip>");
   graft::fuzz::Note("zip", a.status());
   if (!a.ok()) return 0;
-  if (graft::fuzz::SkipDeep(a->program_json()) || SkipsJsonNumber(a->program_json())) return 0;
   auto p = graft::exir::Program::Parse(a->program_json(), "<fuzz.zip>:program");
   graft::fuzz::Note("exir import", p.status());
   if (!p.ok()) return 0;

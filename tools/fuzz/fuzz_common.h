@@ -6,15 +6,10 @@
 #ifndef GRAFT_TOOLS_FUZZ_FUZZ_COMMON_H_
 #define GRAFT_TOOLS_FUZZ_FUZZ_COMMON_H_
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
-#include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "graft/driver/driver.h"
 #include "graft/ir/parser.h"
 #include "graft/ir/printer.h"
@@ -42,31 +37,6 @@ inline void Note(const char* stage, const absl::Status& s) {
   if (verbose)
     std::fprintf(stderr, "graft fuzz: %s: %s\n", stage, s.ok() ? "ok" : std::string(s.message()).c_str());
 }
-
-// $GRAFT_FUZZ_SKIP_KNOWN (comma-separated) makes the targets skip inputs of
-// bug classes already known and being fixed, so that a run finds the others:
-//   json_number  a JSON number out of double range (nlohmann throws out_of_range)
-//   depth        nesting deeper than 200 brackets (recursive-descent readers)
-// Never set in smoke.sh or by default: a skipped class is not tested.
-inline bool SkipKnown(absl::string_view cls) {
-  static const std::string* known = [] {
-    const char* env = std::getenv("GRAFT_FUZZ_SKIP_KNOWN");
-    return new std::string(env ? absl::StrCat(",", env, ",") : "");
-  }();
-  return absl::StrContains(*known, absl::StrCat(",", cls, ","));
-}
-
-// Deepest nesting of ( [ { in `text` (strings not excluded: a heuristic).
-inline int NestingDepth(absl::string_view text) {
-  int depth = 0, deepest = 0;
-  for (char c : text) {
-    if (c == '(' || c == '[' || c == '{') deepest = std::max(deepest, ++depth);
-    if ((c == ')' || c == ']' || c == '}') && depth > 0) --depth;
-  }
-  return deepest;
-}
-
-inline bool SkipDeep(absl::string_view text) { return SkipKnown("depth") && NestingDepth(text) > 200; }
 
 // graft's rule catalogue (patterns/*.rules), loaded once. The directory is
 // $GRAFT_FUZZ_PATTERNS, else the one compiled in by tools/fuzz/build.sh.

@@ -123,7 +123,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 65536) return 0;
   absl::string_view text(reinterpret_cast<const char*>(data), size);
-  if (graft::fuzz::SkipDeep(text)) return 0;
   std::vector<absl::string_view> parts = absl::StrSplit(text, absl::MaxSplits("\n---\n", 2));
   fs::path dir(Dir());
   Write(dir / "main.rules", parts[0]);
