@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -115,11 +116,14 @@ class Lexer {
     return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
   }
   char Peek(size_t k) const { return pos_ + k < src_.size() ? src_[pos_ + k] : '\0'; }
+  // Line and column saturate at INT_MAX: inputs may be larger than 2 GiB
+  // (graft-opt reads up to kMaxInputFileBytes), positions past that are
+  // reported as INT_MAX rather than overflowing.
   void Advance() {
     if (src_[pos_] == '\n') {
-      ++line_;
+      if (line_ < std::numeric_limits<int>::max()) ++line_;
       col_ = 1;
-    } else {
+    } else if (col_ < std::numeric_limits<int>::max()) {
       ++col_;
     }
     ++pos_;
