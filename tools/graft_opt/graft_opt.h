@@ -194,7 +194,8 @@ inline int Main(int argc, char** argv, const std::vector<Format>& formats,
     // Every flag `take` reads above; one given without its value lands here.
     static constexpr absl::string_view kValueFlags[] = {
         "--rules", "--only", "--disable", "-o", "--output", "--explain", "--dot", "--from",
-        "--to", "--input-types", "--max-iterations", "--max-rewrites", "--max-growth", "--max-work", "--max-input-bytes"};
+        "--to", "--input-types", "--max-iterations", "--max-rewrites", "--max-growth",
+        "--max-work", "--max-input-bytes"};
     auto needs_value = [&](absl::string_view flag) {
       return a == flag || absl::StartsWith(a, absl::StrCat(flag, "="));
     };

@@ -27,6 +27,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "absl/status/status.h"
@@ -43,7 +44,7 @@ namespace output_internal {
 inline char temp_path[PATH_MAX + 1];
 inline volatile sig_atomic_t temp_live = 0;
 inline constexpr int kCleanupSignals[] = {SIGINT, SIGTERM, SIGHUP};
-inline struct sigaction previous_actions[3];
+inline struct sigaction previous_actions[std::size(kCleanupSignals)];
 
 inline void RemoveTempAndReraise(int sig) {
   if (temp_live) ::unlink(temp_path);  // async-signal-safe
@@ -149,7 +150,8 @@ class TempOutput {
     std::memset(&sa, 0, sizeof sa);
     sa.sa_handler = oi::RemoveTempAndReraise;
     sigemptyset(&sa.sa_mask);
-    for (int i = 0; i < 3; ++i) ::sigaction(oi::kCleanupSignals[i], &sa, &oi::previous_actions[i]);
+    for (size_t i = 0; i < std::size(oi::kCleanupSignals); ++i)
+      ::sigaction(oi::kCleanupSignals[i], &sa, &oi::previous_actions[i]);
     if (owner && ::fchown(fd_, owner->st_uid, owner->st_gid) != 0) {
       // Not ours to give away (not root): the file keeps our ownership.
     }
@@ -193,7 +195,7 @@ class TempOutput {
     }
   }
   void Restore() {
-    for (int i = 0; i < 3; ++i)
+    for (size_t i = 0; i < std::size(output_internal::kCleanupSignals); ++i)
       ::sigaction(output_internal::kCleanupSignals[i], &output_internal::previous_actions[i], nullptr);
   }
 

@@ -252,20 +252,10 @@ class Driver {
     Rewriter rw(g, &worklist);
     MatchState state(g);
     const int64_t initial_nodes = static_cast<int64_t>(g.num_nodes());
-    int64_t cap = options_.max_rewrites >= 0 ? options_.max_rewrites : 8 * initial_nodes + 1000;
-    // Saturates: user-given factors must not wrap into a tiny cap.
-    const int64_t node_cap =
-        options_.max_growth < 0
-            ? std::numeric_limits<int64_t>::max()
-            : CheckedAdd(CheckedMul(int64_t{options_.max_growth}, initial_nodes),
-                         std::max<int64_t>(options_.growth_slack, 0))
-                  .value_or(std::numeric_limits<int64_t>::max());
-    const int64_t work_cap =
-        options_.max_work < 0
-            ? std::numeric_limits<int64_t>::max()
-            : CheckedAdd(CheckedMul(options_.max_work, initial_nodes),
-                         std::max<int64_t>(options_.work_slack, 0))
-                  .value_or(std::numeric_limits<int64_t>::max());
+    int64_t cap =
+        options_.max_rewrites >= 0 ? options_.max_rewrites : ScaledCap(8, initial_nodes, 1000);
+    const int64_t node_cap = ScaledCap(options_.max_growth, initial_nodes, options_.growth_slack);
+    const int64_t work_cap = ScaledCap(options_.max_work, initial_nodes, options_.work_slack);
     // Per rule: constraint -> refusals it caused.
     std::vector<std::vector<std::pair<const Rule::Constraint*, int64_t>>> constraint_refusals(
         rules_.size());
@@ -369,6 +359,13 @@ class Driver {
   }
 
  private:
+  // per_node x nodes + slack, saturating (user-given factors must not wrap
+  // into a tiny cap); per_node < 0 means no cap.
+  static int64_t ScaledCap(int64_t per_node, int64_t nodes, int64_t slack) {
+    constexpr int64_t kNoCap = std::numeric_limits<int64_t>::max();
+    if (per_node < 0) return kNoCap;
+    return CheckedAdd(CheckedMul(per_node, nodes), std::max<int64_t>(slack, 0)).value_or(kNoCap);
+  }
   static void StopBy(DriverResult& result, absl::string_view cap, std::string reason) {
     result.stopped_by = std::string(cap);
     result.stop_reason = std::move(reason);
