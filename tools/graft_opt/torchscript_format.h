@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 
-#include "absl/strings/match.h"
 #include "graft/interop/torchscript.h"
 #include "tools/graft_opt/formats.h"
 
@@ -45,7 +44,7 @@ inline Format TorchScriptFormat() {
             absl::StatusOr<TorchScriptModuleRewrite> r =
                 LoadTorchScriptForRewrite(bytes, options, read.path);
             if (!r.ok() && read.input_types.empty() &&
-                absl::StrContains(r.status().message(), "no complete tensor type"))
+                HasErrorKind(r.status(), ErrorKind::kMissingInputTypes))
               return absl::Status(r.status().code(),
                                   absl::StrCat(r.status().message(),
                                                "; graft-opt takes them as --input-types 'f32[1, 128], ...'"));

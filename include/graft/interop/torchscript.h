@@ -301,9 +301,11 @@ class Importer {
         t = FromTorchType(in->type());
       }
       if (!t)
-        return absl::InvalidArgumentError(absl::StrCat(
-            "graph input %", in->debugName(),
-            " has no complete tensor type (dtype and sizes); give input types or example inputs"));
+        return WithErrorKind(
+            absl::InvalidArgumentError(absl::StrCat(
+                "graph input %", in->debugName(),
+                " has no complete tensor type (dtype and sizes); give input types or example inputs")),
+            ErrorKind::kMissingInputTypes);
       InputKind kind = options_.input_kinds.empty() ? InputKind::kUserInput
                                                     : options_.input_kinds[i - first];
       Value* gv = g_->AddInput(*t, ValueName(in), kind, kind == InputKind::kUserInput ? "" : ValueName(in));
