@@ -1004,7 +1004,7 @@ graph @g(%a: f32[2, 4]) {
 std::unique_ptr<Graph> ReluChain(int n) {
   auto g = std::make_unique<Graph>("chain");
   Value* x = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
-  Builder b(*g);
+  Builder b(*g, Ops());
   for (int i = 0; i < n; ++i) x = (*b.Create("relu", {x}))->result();
   g->AddOutput(x);
   return g;
@@ -1083,7 +1083,7 @@ TEST(DriverTest, BoundedGrowthConvergesUnderTheGrowthCap) {
   auto chain = [] {
     auto g = std::make_unique<Graph>("chain");
     Value* x = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
-    Builder b(*g);
+    Builder b(*g, Ops());
     for (int i = 0; i < 100; ++i) x = (*b.Create("gelu", {x}))->result();
     g->AddOutput(x);
     return g;
@@ -1166,7 +1166,7 @@ TEST(DriverTest, ReplacingUsesRequeuesOnlyTheMovedUsers) {
   constexpr int kUsers = 200;
   Graph g("star");
   Value* x = g.AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   for (int i = 0; i < kUsers; ++i) {
     Value* r = (*b.Create("relu", {x}))->result();
     g.AddOutput((*b.Create("add", {r, r}))->result());
@@ -1192,7 +1192,7 @@ TEST(DriverTest, WorkCapStopsRewritesThatEachMoveALargeFanOut) {
   constexpr int kUsers = 300;
   Graph g("fan_out");
   Value* in = g.AddInput(TensorType::Get(DType::kFloat32, {4}), "in");
-  Builder b(g);
+  Builder b(g, Ops());
   Value* x = (*b.Create("relu", {in}))->result();
   for (int i = 0; i < kUsers; ++i) g.AddOutput((*b.Create("add", {x, x}))->result());
   Var v("v");

@@ -2,6 +2,7 @@
 // declarative and callback replacements, constraints, legality (outside
 // uses of the matched interior), insertion before the root, the type check
 // with rollback, multi-result replacements, and RuleSet.
+#include "graft/ops/catalogue.h"
 #include "graft/rewrite/rule.h"
 
 #include <memory>
@@ -43,7 +44,7 @@ absl::Status MatchAndApply(Graph& g, const Rule& r, absl::string_view root,
   if (!n) return absl::InvalidArgumentError("no root");
   MatchState s(g);
   if (!r.Match(n, s)) return absl::NotFoundError(absl::StrCat(r.name(), " does not match"));
-  Rewriter rw(g, listener);
+  Rewriter rw(g, Ops(), listener);
   return r.Apply(rw, n, s);
 }
 
@@ -219,7 +220,7 @@ graph @g(%b: f32[3], %b2: f32[2, 3], %x: f32[2, 4], parameter %w: f32[3, 4]) {
   ASSERT_TRUE(r->Match(bad, s));
   ASSERT_NE(r->FailedConstraint(s), nullptr);
   EXPECT_EQ(r->FailedConstraint(s)->label, "rank(b) == 1");
-  Rewriter rw(*g);
+  Rewriter rw(*g, Ops());
   absl::Status st = r->Apply(rw, bad, s);
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(st.message(), "constraint 'rank(b) == 1' fails");

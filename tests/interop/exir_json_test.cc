@@ -161,7 +161,7 @@ TEST(ExirJson, TargetThatIsNoOpNameBecomesAnOpaqueNodeThatPrints) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->num_opaque_nodes(), 1);
   std::string printed = Print(p->graph());
-  auto again = ParseGraph(printed);
+  auto again = ParseGraph(printed, Ops());
   ASSERT_TRUE(again.ok()) << again.status() << "\n" << printed;
   EXPECT_EQ(Print(**again), printed);
 }

@@ -191,8 +191,8 @@ inline Report CheckCaseNumerics(const RuleSet& rules, const rules::RuleCase& c,
             ? text
             : absl::StrReplaceAll(text, {{"f32[", absl::StrCat(DTypeName(dtype), "[")},
                                          {"float32", std::string(DTypeTorchName(dtype))}});
-    auto before = ParseGraph(variant_text, "<case>");
-    auto after = ParseGraph(variant_text, "<case>");
+    auto before = ParseGraph(variant_text, Ops(), "<case>");
+    auto after = ParseGraph(variant_text, Ops(), "<case>");
     if (!before.ok() || !after.ok()) {
       if (dtype == DType::kFloat32) {
         fail(absl::StrCat("the case does not read back: ", before.status().message()));

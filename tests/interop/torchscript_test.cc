@@ -294,7 +294,7 @@ graph @edge(%x: f32[2, 3, 4], parameter %w: f32[5, 4] "w", parameter %b: f32[5] 
   %ex = aten::expand.default(%b, [3, 5])
   return %mm, %am, %h, %ln, %mean, %rstd, %emb, %tt, %pe, %rs, %ex
 }
-)");
+)", Ops());
   ASSERT_TRUE(g.ok()) << g.status();
   torch::manual_seed(0);
   TensorMap tensors = {{"w", torch::randn({5, 4})}, {"b", torch::randn({5})}};
@@ -319,7 +319,7 @@ graph @conv(%x: f32[1, 3, 8, 8], parameter %w: f32[4, 3, 3, 3] "w") {
   %y = aten::convolution.default(%x, %w, None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1)
   return %y
 }
-)");
+)", Ops());
   ASSERT_TRUE(g.ok()) << g.status();
   at::Tensor x = torch::randn({1, 3, 8, 8}), w = torch::randn({4, 3, 3, 3});
   auto got = RunGraph(**g, {x}, {{"w", w}});
@@ -334,7 +334,7 @@ graph @two(%x: f32[2, 3], parameter %w: f32[4, 3] "fc.weight") {
   %z = aten::relu.default(%y)
   return %y, %z
 }
-)");
+)", Ops());
   ASSERT_TRUE(g.ok()) << g.status();
   auto jg = ExportTorchScript(**g);
   ASSERT_TRUE(jg.ok()) << jg.status();
@@ -356,7 +356,7 @@ graph @g(%x: f32[2]) {
   %y = mylib::frob.default(%x) : f32[2]
   return %y
 }
-)");
+)", Ops());
   ASSERT_TRUE(g.ok()) << g.status();
   auto jg = ExportTorchScript(**g);
   EXPECT_THAT(jg.status().message(), HasSubstr("libtorch has no operator mylib::frob.default"));

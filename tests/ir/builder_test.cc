@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "graft/ir/verifier.h"
+#include "graft/ops/catalogue.h"
 
 namespace graft {
 namespace {
@@ -25,7 +26,7 @@ TEST(BuilderTest, InfersTypesAndAppends) {
   Graph g;
   Value* x = g.AddInput(F32({1, 128, 384}), "x");
   Value* w = g.AddInput(F32({51864, 384}), "w", InputKind::kParameter);
-  Builder b(g);
+  Builder b(g, Ops());
   EXPECT_EQ(&b.graph(), &g);
   EXPECT_EQ(b.insertion_point(), nullptr);
   auto permute = b.Op("permute_copy", {w, Literal::Ints({1, 0})});
@@ -47,7 +48,7 @@ TEST(BuilderTest, InfersTypesAndAppends) {
 TEST(BuilderTest, CreateWithOpDef) {
   Graph g;
   Value* x = g.AddInput(F32({2, 3}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   Arg args[] = {x};
   auto n = b.Create(ops::Builtin().t_copy, args);
   ASSERT_TRUE(n.ok()) << n.status();
@@ -58,7 +59,7 @@ TEST(BuilderTest, CreateWithOpDef) {
 TEST(BuilderTest, InsertionPoint) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   Node* last = *b.Create("relu", {x});
   b.SetInsertionPoint(last);
   EXPECT_EQ(b.insertion_point(), last);
@@ -79,7 +80,7 @@ TEST(BuilderTest, InsertionPoint) {
 TEST(BuilderTest, LocationIsStampedOnNewNodes) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   Node* none = *b.Create("relu", {x});
   EXPECT_EQ(none->loc(), 0u);
   uint32_t loc = g.InternLoc("model.py:7");
@@ -96,7 +97,7 @@ TEST(BuilderTest, TrailingDefaultsMayBeOmitted) {
   Graph g;
   Value* x = g.AddInput(F32({2, 3}), "x");
   Value* y = g.AddInput(F32({2, 3}), "y");
-  Builder b(g);
+  Builder b(g, Ops());
   auto add = b.Create("add", {x, y});  // alpha defaults to 1
   ASSERT_TRUE(add.ok()) << add.status();
   EXPECT_EQ((*add)->num_args(), 2);
@@ -108,7 +109,7 @@ TEST(BuilderTest, TrailingDefaultsMayBeOmitted) {
 TEST(BuilderTest, MultiResultCreate) {
   Graph g;
   Value* x = g.AddInput(F32({2, 8}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   auto ln = b.Create("native_layer_norm",
                      {x, Literal::Ints({8}), Literal::None(), Literal::None(), Literal::Float(1e-5)});
   ASSERT_TRUE(ln.ok()) << ln.status();
@@ -125,7 +126,7 @@ TEST(BuilderTest, MultiResultCreate) {
 TEST(BuilderTest, UnknownShortNameIsAnError) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   auto r = b.Op("frobnicate", {x});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
@@ -136,7 +137,7 @@ TEST(BuilderTest, UnknownShortNameIsAnError) {
 TEST(BuilderTest, OpaqueOpsNeedTypes) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   auto r = b.Op("my_ns::custom_op", {x});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -156,7 +157,7 @@ TEST(BuilderTest, ArgumentErrorsCreateNothing) {
   Graph g;
   Value* x = g.AddInput(F32({2, 3}), "x");
   Value* y = g.AddInput(F32({4, 5}), "y");
-  Builder b(g);
+  Builder b(g, Ops());
   auto too_few = b.Op("mm", {x});
   ASSERT_FALSE(too_few.ok());
   EXPECT_EQ(too_few.status().message(), "aten::mm.default takes 2 arguments, got 1");

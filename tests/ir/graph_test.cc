@@ -56,7 +56,7 @@ struct Whisper {
     x = g.AddInput(F32({1, 128, 384}), "x");
     w = g.AddInput(F32({51864, 384}), "p_token_embedding_weight", InputKind::kParameter,
                    "token_embedding.weight");
-    Builder b(g);
+    Builder b(g, Ops());
     permute = *b.Create("permute_copy", {w, Literal::Ints({1, 0})});
     view = *b.Create("view_copy", {x, Literal::Ints({128, 384})});
     mm = *b.Create("mm", {view->result(), permute->result()});
@@ -198,7 +198,7 @@ TEST(GraphTest, UseLists) {
 TEST(GraphTest, SameValueTwiceIsTwoUses) {
   Graph g;
   Value* x = g.AddInput(F32({4, 4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   Node* add = *b.Create("add", {x, x});
   ASSERT_EQ(x->num_uses(), 2u);
   EXPECT_EQ(x->uses()[0].user, add);
@@ -240,7 +240,7 @@ TEST(GraphTest, SetArgInTheMiddleOfAUseListRepointsTheMovedUse) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
   Value* y = g.AddInput(F32({4}), "y");
-  Builder b(g);
+  Builder b(g, Ops());
   std::vector<Node*> relus;
   for (int i = 0; i < 5; ++i) relus.push_back(*b.Create("relu", {x}));
   ASSERT_EQ(x->num_uses(), 5u);
@@ -260,7 +260,7 @@ TEST(GraphTest, SetArgInTheMiddleOfAUseListRepointsTheMovedUse) {
 TEST(GraphTest, ReplaceAllUsesWithIncludingOutputs) {
   Whisper w;
   Value* old = w.out->result();
-  Builder b(w.g);
+  Builder b(w.g, Ops());
   Node* relu = *b.Create("relu", {old});
   w.g.AddOutput(old);  // output 1 is the same value
   ASSERT_EQ(old->num_uses(), 3u);
@@ -282,7 +282,7 @@ TEST(GraphTest, ReplaceAllUsesWithAValueThatAlreadyHasUses) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
   Value* y = g.AddInput(F32({4}), "y");
-  Builder b(g);
+  Builder b(g, Ops());
   Node* a = *b.Create("add", {x, y});
   Node* m = *b.Create("mul", {y, x});
   g.AddOutput(a->result());
@@ -349,7 +349,7 @@ TEST(GraphTest, EraseDeadNodesIsTransitive) {
 TEST(GraphTest, EraseDeadNodesKeepsLiveNodesAndOpaqueOps) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   Node* live = *b.Create("relu", {x});
   Node* dead = *b.Create("gelu", {live->result()});
   Node* dead_user = *b.Create("relu", {dead->result()});
@@ -373,7 +373,7 @@ TEST(GraphTest, MultiResultNativeLayerNorm) {
   Value* x = g.AddInput(F32({1, 128, 384}), "x");
   Value* weight = g.AddInput(F32({384}), "w", InputKind::kParameter);
   Value* bias = g.AddInput(F32({384}), "b", InputKind::kParameter);
-  Builder b(g);
+  Builder b(g, Ops());
   auto ln = b.Create("native_layer_norm",
                      {x, Literal::Ints({384}), weight, bias, Literal::Float(1e-5)});
   ASSERT_TRUE(ln.ok()) << ln.status();
@@ -439,7 +439,7 @@ TEST(GraphTest, MoveBefore) {
 TEST(GraphTest, IterationWhileErasingTheCurrentNode) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   std::vector<Node*> kept;
   for (int i = 0; i < 6; ++i) {
     Node* n = *b.Create(i % 2 ? "relu" : "gelu", {x});
@@ -485,7 +485,7 @@ TEST(GraphTest, Locations) {
   EXPECT_EQ(g.loc(a), "decoder.py:42");
   EXPECT_EQ(g.loc(b), "decoder.py:43");
   Value* x = g.AddInput(F32({4}), "x");
-  Builder builder(g);
+  Builder builder(g, Ops());
   builder.SetLoc(a);
   Node* n = *builder.Create("relu", {x});
   EXPECT_EQ(n->loc(), a);
@@ -541,7 +541,7 @@ TEST(GraphTest, ArenaBytesCountsSpilledUseLists) {
 TEST(GraphTest, LargeGraphAcrossArenaBlocks) {
   Graph g;
   Value* v = g.AddInput(F32({8}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   constexpr int kNodes = 5000;  // several 256 KiB blocks
   for (int i = 0; i < kNodes; ++i) v = *b.Op("relu", {v});
   g.AddOutput(v);
@@ -560,7 +560,7 @@ TEST(GraphTest, DestructionWithSharedValues) {
   for (int round = 0; round < 2; ++round) {
     auto g = std::make_unique<Graph>();
     Value* x = g->AddInput(F32({4}), "x");
-    Builder b(*g);
+    Builder b(*g, Ops());
     Node* first = *b.Create("relu", {x});
     std::vector<Node*> users;
     for (int i = 0; i < 8; ++i) users.push_back(*b.Create("add", {first->result(), x}));
@@ -580,7 +580,7 @@ TEST(GraphTest, StaleValueOfAnErasedNode) {
   EXPECT_TRUE(stale->unused());
   EXPECT_EQ(stale->def(), w.out);
   EXPECT_EQ(stale->type(), F32({1, 128, 51864}));
-  Builder b(w.g);
+  Builder b(w.g, Ops());
   Node* user = *b.Create("relu", {stale});
   EXPECT_EQ(stale->num_uses(), 1u);
   w.g.SetArg(user, 0, w.mm->result());
@@ -594,7 +594,7 @@ TEST(GraphTest, RandomMutationsKeepUseListsConsistent) {
   Graph g;
   std::vector<Value*> values;
   for (int i = 0; i < 4; ++i) values.push_back(g.AddInput(F32({4}), absl::StrCat("in", i)));
-  Builder b(g);
+  Builder b(g, Ops());
   std::vector<Node*> nodes;
   for (int i = 0; i < 40; ++i) {
     Value* a = values[rng() % values.size()];

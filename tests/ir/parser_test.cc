@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "graft/ir/printer.h"
 #include "graft/ir/verifier.h"
+#include "graft/ops/catalogue.h"
 #include "tests/ir/graph_text.h"
 
 namespace graft {
@@ -21,7 +22,7 @@ TensorType F32(std::initializer_list<Dim> shape) { return TensorType::Get(DType:
 
 // The error message of parsing `text` as t.graft, or "OK".
 std::string ErrorOf(absl::string_view text) {
-  auto g = ParseGraph(text, "t.graft");
+  auto g = ParseGraph(text, Ops(), "t.graft");
   if (g.ok()) return "OK";
   EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument);
   return std::string(g.status().message());
@@ -33,7 +34,7 @@ std::string OneNode(absl::string_view node, absl::string_view ret = "%r") {
 }
 
 TEST(ParserTest, Fixture) {
-  auto parsed = ParseGraph(ReadFixture("whisper_logits.graft"), "whisper_logits.graft");
+  auto parsed = ParseGraph(ReadFixture("whisper_logits.graft"), Ops(), "whisper_logits.graft");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   const Graph& g = **parsed;
   EXPECT_EQ(g.name(), "whisper_logits");
@@ -77,7 +78,7 @@ TEST(ParserTest, CatalogueResultTypesAreInferredWhenLeftOut) {
       "  %mm = aten::mm(%v, %t)\n"
       "  %a, %b, %c = native_layer_norm(%mm, [51864], None, None, 1e-5)\n"
       "  return %mm, %b\n"
-      "}\n");
+      "}\n", Ops());
   ASSERT_TRUE(g.ok()) << g.status();
   const Node* mm = (*g)->first_node()->next()->next();
   EXPECT_EQ(mm->op(), ops::Builtin().mm);
@@ -93,7 +94,7 @@ TEST(ParserTest, SpellingsOfDTypesAndKinds) {
       "graph @g(input %a: float32[2], parameter %b: torch.bfloat16[s0], buffer %c: long[], "
       "constant %d: half[1] \"c\") {\n"
       "  return %a, %b, %c, %d\n"
-      "}\n");
+      "}\n", Ops());
   ASSERT_TRUE(g.ok()) << g.status();
   EXPECT_EQ((*g)->inputs()[0]->type(), F32({2}));
   EXPECT_EQ((*g)->inputs()[1]->type(), TensorType::Get(DType::kBFloat16, {Dim::Symbol("s0")}));
@@ -106,7 +107,7 @@ TEST(ParserTest, SpellingsOfDTypesAndKinds) {
 TEST(ParserTest, LiteralSpellings) {
   auto g = ParseGraph(OneNode(
       "%r = test::lits.default(%x, true, false, 1e-5, 1E+2, -3, [], [-1], -nan, \"a\\tb\\q\")"
-      " : f32[2]"));
+      " : f32[2]"), Ops());
   ASSERT_TRUE(g.ok()) << g.status();
   const Node* n = (*g)->first_node();
   EXPECT_EQ(n->literal(1), Literal::Bool(true));
@@ -129,7 +130,7 @@ TEST(ParserTest, CommentsAndWhitespaceAnywhere) {
       ") {\t\n"
       "  %r = aten::relu.default(%x) # no type\n"
       "  return %r # done\n"
-      "} # trailing\n");
+      "} # trailing\n", Ops());
   ASSERT_TRUE(g.ok()) << g.status();
   EXPECT_EQ((*g)->num_nodes(), 1u);
 }
@@ -148,15 +149,15 @@ TEST(ParserTest, ParseTypeAlone) {
 }
 
 TEST(ParserTest, ParseGraphsReadsZeroOrMore) {
-  auto none = ParseGraphs("# nothing here\n");
+  auto none = ParseGraphs("# nothing here\n", Ops());
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
-  auto two = ParseGraphs("graph @a() { return }\ngraph @b() { return }\n");
+  auto two = ParseGraphs("graph @a() { return }\ngraph @b() { return }\n", Ops());
   ASSERT_TRUE(two.ok()) << two.status();
   ASSERT_EQ(two->size(), 2u);
   EXPECT_EQ((*two)[1]->name(), "b");
   // One bad graph fails the whole file.
-  auto bad = ParseGraphs("graph @a() { return }\ngraph @b() { return\n", "f.graft");
+  auto bad = ParseGraphs("graph @a() { return }\ngraph @b() { return\n", Ops(), "f.graft");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(), "f.graft:3:1: expected '}' to close the graph, got end of input");
 }
@@ -329,7 +330,7 @@ TEST(ParserErrorTest, StructuralErrors) {
 // ---- Never a crash, always file:line:col.
 
 void ExpectCleanError(absl::string_view text) {
-  auto g = ParseGraph(text, "t.graft");
+  auto g = ParseGraph(text, Ops(), "t.graft");
   if (g.ok()) return;
   static const std::regex kWhere("^t\\.graft:[0-9]+:[0-9]+: .+");
   EXPECT_TRUE(std::regex_search(std::string(g.status().message()), kWhere))
@@ -341,12 +342,12 @@ TEST(ParserRobustnessTest, EveryPrefixOfTheFixtureIsAnError) {
   size_t end = text.rfind('}') + 1;  // what follows is whitespace
   for (size_t n = 0; n < end; ++n) {
     absl::string_view prefix = absl::string_view(text).substr(0, n);
-    auto g = ParseGraph(prefix, "t.graft");
+    auto g = ParseGraph(prefix, Ops(), "t.graft");
     ASSERT_FALSE(g.ok()) << "prefix of " << n << " bytes parsed:\n" << prefix;
     ExpectCleanError(prefix);
   }
   for (size_t n = end; n <= text.size(); ++n) {
-    EXPECT_TRUE(ParseGraph(absl::string_view(text).substr(0, n)).ok()) << n;
+    EXPECT_TRUE(ParseGraph(absl::string_view(text).substr(0, n), Ops()).ok()) << n;
   }
 }
 
@@ -359,10 +360,10 @@ TEST(ParserRobustnessTest, EveryPrefixOfARicherGraph) {
       "  %m = aten::mul.Tensor(%b, %c)\n"
       "  return %o, %m\n"
       "}\n";
-  ASSERT_TRUE(ParseGraph(text).ok()) << ParseGraph(text).status();
+  ASSERT_TRUE(ParseGraph(text, Ops()).ok()) << ParseGraph(text, Ops()).status();
   for (size_t n = 0; n + 1 < text.size(); ++n) {
     absl::string_view prefix = absl::string_view(text).substr(0, n);
-    EXPECT_FALSE(ParseGraph(prefix, "t.graft").ok()) << prefix;
+    EXPECT_FALSE(ParseGraph(prefix, Ops(), "t.graft").ok()) << prefix;
     ExpectCleanError(prefix);
   }
 }
@@ -405,7 +406,7 @@ TEST(ParserRobustnessTest, HostileShapeArguments) {
   };
   for (const char* node : nodes) {
     std::string text = OneNode(node);
-    auto g = ParseGraph(text, "t.graft");
+    auto g = ParseGraph(text, Ops(), "t.graft");
     EXPECT_FALSE(g.ok()) << node;
     ExpectCleanError(text);
   }
@@ -420,14 +421,14 @@ TEST(ParserRobustnessTest, HostileShapeArguments) {
         "graph @g(%x: f32[1, 4, 5], %w: f32[4, 4, 3]) {\n  %r = aten::convolution.default(%x, "
         "%w, None, ",
         params, ")\n  return %r\n}\n");
-    auto g = ParseGraph(text, "t.graft");
+    auto g = ParseGraph(text, Ops(), "t.graft");
     EXPECT_FALSE(g.ok()) << params;
     ExpectCleanError(text);
   }
   // Shapes whose element count overflows int64.
   std::string big = "graph @g(%x: f32[9223372036854775807, 4]) {\n"
                     "  %r = aten::view_copy.default(%x, [-1])\n  return %r\n}\n";
-  EXPECT_FALSE(ParseGraph(big).ok());
+  EXPECT_FALSE(ParseGraph(big, Ops()).ok());
   ExpectCleanError(big);
 }
 
@@ -457,7 +458,7 @@ TEST(ParserRobustnessTest, ConvolutionOverflowIsALocatedError) {
   };
   for (const char* params : hostile) {
     std::string text = conv("f32[1, 4, 5]", "f32[4, 3, 3]", params);
-    EXPECT_FALSE(ParseGraph(text, "t.graft").ok()) << params;
+    EXPECT_FALSE(ParseGraph(text, Ops(), "t.graft").ok()) << params;
     ExpectCleanError(text);
   }
 }

@@ -11,6 +11,7 @@
 #include "graft/ir/builder.h"
 #include "graft/ir/parser.h"
 #include "graft/ir/verifier.h"
+#include "graft/ops/catalogue.h"
 #include "tests/ir/graph_text.h"
 
 namespace graft {
@@ -24,7 +25,7 @@ TensorType F32(std::initializer_list<Dim> shape) { return TensorType::Get(DType:
 
 // Parses `text`, failing the test on error.
 std::unique_ptr<Graph> MustParse(absl::string_view text) {
-  auto g = ParseGraph(text, "test.graft");
+  auto g = ParseGraph(text, Ops(), "test.graft");
   EXPECT_TRUE(g.ok()) << g.status() << "\n" << text;
   return g.ok() ? std::move(*g) : std::make_unique<Graph>();
 }
@@ -32,7 +33,7 @@ std::unique_ptr<Graph> MustParse(absl::string_view text) {
 // Print, parse the print, print again: same text, same graph.
 void ExpectRoundTrip(const Graph& g) {
   std::string text = Print(g);
-  auto back = ParseGraph(text, "printed.graft");
+  auto back = ParseGraph(text, Ops(), "printed.graft");
   ASSERT_TRUE(back.ok()) << back.status() << "\n" << text;
   EXPECT_EQ(Print(**back), text);
   ExpectSameGraph(g, **back);
@@ -148,7 +149,7 @@ TEST(PrinterTest, FloatsRoundTripExactly) {
   Value* x = g.AddInput(F32({2}), "x");
   const OpDef* op = *Ops().Intern("test::floats");
   for (double v : values) g.CreateNode(op, {Arg(x), Literal::Float(v)}, {});
-  auto back = ParseGraph(Print(g));
+  auto back = ParseGraph(Print(g), Ops());
   ASSERT_TRUE(back.ok()) << back.status() << "\n" << Print(g);
   const Node* n = (*back)->first_node();
   for (double v : values) {
@@ -203,7 +204,7 @@ TEST(PrinterTest, BuiltGraphRoundTrips) {
   Value* x = g.AddInput(TensorType::Get(DType::kBFloat16, {Dim::Symbol("batch"), 16}), "x");
   Value* w = g.AddInput(TensorType::Get(DType::kBFloat16, {32, 16}), "w", InputKind::kParameter,
                         "fc.weight");
-  Builder b(g);
+  Builder b(g, Ops());
   b.SetLoc(g.InternLoc("model.py:3"));
   Value* y = *b.Op("linear", {x, w});
   b.SetLoc(0);
@@ -226,7 +227,7 @@ TEST(PrinterTest, NamesAreMadeUniqueAndParseable) {
   Graph g("my graph/v1");
   Value* x = g.AddInput(F32({2}), "x");
   Value* zero = g.AddInput(F32({2}), "0");
-  Builder b(g);
+  Builder b(g, Ops());
   Value* r1 = *b.Op("relu", {x});
   Value* r2 = *b.Op("relu", {r1});
   Value* r3 = *b.Op("relu", {r2});
@@ -245,7 +246,7 @@ TEST(PrinterTest, NamesAreMadeUniqueAndParseable) {
             "  %1 = aten::add.Tensor(%x_2, %0) : f32[2]\n"
             "  return %1\n"
             "}\n");
-  auto back = ParseGraph(Print(g));
+  auto back = ParseGraph(Print(g), Ops());
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(Print(**back), Print(g));
 }
@@ -259,7 +260,7 @@ TEST(PrinterTest, UnnamedGraphIsMain) {
 TEST(PrinterTest, EmptyGraph) {
   Graph g("empty");
   EXPECT_EQ(Print(g), "graph @empty() {\n  return\n}\n");
-  auto back = ParseGraph(Print(g));
+  auto back = ParseGraph(Print(g), Ops());
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ((*back)->inputs().size(), 0u);
   EXPECT_EQ((*back)->num_outputs(), 0u);
@@ -298,7 +299,7 @@ TEST(PrinterTest, PrintNodeAlone) {
 TEST(PrinterTest, MultipleGraphsInOneFile) {
   std::string one = Print(*MustParse(ReadFixture("whisper_logits.graft")));
   std::string two = Print(*MustParse(kKitchenSink));
-  auto graphs = ParseGraphs(one + "\n# between\n" + two, "two.graft");
+  auto graphs = ParseGraphs(one + "\n# between\n" + two, Ops(), "two.graft");
   ASSERT_TRUE(graphs.ok()) << graphs.status();
   ASSERT_EQ(graphs->size(), 2u);
   EXPECT_EQ(Print(*(*graphs)[0]), one);

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "absl/strings/str_cat.h"
 #include "graft/ir/builder.h"
+#include "graft/ops/catalogue.h"
 
 namespace graft {
 namespace {
@@ -29,7 +30,7 @@ struct Whisper {
   Whisper() {
     x = g.AddInput(F32({1, 128, 384}), "x");
     w = g.AddInput(F32({51864, 384}), "w", InputKind::kParameter);
-    Builder b(g);
+    Builder b(g, Ops());
     permute = *b.Create("permute_copy", {w, Literal::Ints({1, 0})});
     view = *b.Create("view_copy", {x, Literal::Ints({128, 384})});
     mm = *b.Create("mm", {view->result(), permute->result()});
@@ -66,7 +67,7 @@ TEST(VerifierTest, UseBeforeDefinition) {
 TEST(VerifierTest, UseOfItsOwnResult) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  Node* relu = *Builder(g).Create("relu", {x});
+  Node* relu = *Builder(g, Ops()).Create("relu", {x});
   g.set_name(relu->result(), "r");
   g.SetArg(relu, 0, relu->result());
   EXPECT_EQ(Verify(g).message(),
@@ -288,7 +289,7 @@ Use& MutableUse(Value* v, size_t i) { return const_cast<Use&>(v->uses()[i]); }
 TEST(VerifierTest, UseListEntriesOutOfPlace) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   std::vector<Node*> relus;
   for (int i = 0; i < 5; ++i) {
     relus.push_back(*b.Create("relu", {x}));
@@ -307,7 +308,7 @@ TEST(VerifierTest, UseListEntriesOutOfPlace) {
 TEST(VerifierTest, SameUserArgumentsSwappedInTheUseList) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   Node* relu = *b.Create("relu", {x});
   g.set_name(relu->result(), "r");
   Node* add = *b.Create("add", {relu->result(), relu->result()});
@@ -331,7 +332,7 @@ TEST(VerifierTest, OutputsSwappedInTheUseList) {
 TEST(VerifierTest, UseByAnErasedNode) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   Node* a = *b.Create("relu", {x});
   g.set_name(a->result(), "a");
   Node* erased = *b.Create("relu", {a->result()});
@@ -377,7 +378,7 @@ TEST(VerifierTest, InputUseListEntryStale) {
 TEST(VerifierTest, LargeFanOut) {
   Graph g;
   Value* x = g.AddInput(F32({4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   Node* hub = *b.Create("relu", {x});
   g.set_name(hub->result(), "hub");
   constexpr int kUsers = 10000;

@@ -14,6 +14,7 @@
 #include "graft/ir/graph.h"
 #include "graft/match/state.h"
 #include "graft/ops/catalogue.h"
+#include "graft/rewrite/rewriter.h"
 #include "gtest/gtest.h"
 #include "tests/match/test_util.h"
 
@@ -917,7 +918,7 @@ graph @build(%x: f32[2, 4], parameter %w: f32[3, 4]) {
 )");
   Var x("x"), W("W"), n("n");
   ASSERT_TRUE(Matches(m::mm(x, m::transpose(m::constant(W))), "mm"));
-  Rewriter rw(*g_);
+  Rewriter rw(*g_, Ops());
   rw.SetInsertionPoint(V("mm")->def());
   auto built = m::linear(x, W).Build(rw, s());
   ASSERT_TRUE(built.ok()) << built.status();
@@ -1021,7 +1022,7 @@ graph @addmm(%b: f32[3], %x: f32[2, 4], %w: f32[4, 3], parameter %p: f32[3, 4]) 
   EXPECT_EQ(mm.OpCount(), 2);
   ASSERT_TRUE(Matches(mm, "mm"));
   EXPECT_EQ(s().value(W), V("p"));
-  Rewriter rw(*g_);
+  Rewriter rw(*g_, Ops());
   rw.SetInsertionPoint(V("mm")->def());
   m::DynOpP linear{{}, ops.linear, {m::DynP(VarP(x)), m::DynP(VarP(W))}};
   auto built = linear.Build(rw, s());

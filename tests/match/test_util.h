@@ -10,6 +10,7 @@
 #include "graft/ir/graph.h"
 #include "graft/ir/parser.h"
 #include "graft/ir/printer.h"
+#include "graft/ops/catalogue.h"
 #include "gtest/gtest.h"
 
 namespace graft {
@@ -17,7 +18,7 @@ namespace test_util {
 
 // Parses `text`; a parse error fails the test and yields an empty graph.
 inline std::unique_ptr<Graph> MustParse(absl::string_view text) {
-  auto g = ParseGraph(text, "test.graft");
+  auto g = ParseGraph(text, Ops(), "test.graft");
   if (!g.ok()) {
     ADD_FAILURE() << g.status();
     return std::make_unique<Graph>();

@@ -1,5 +1,5 @@
 // graft/ir/op.h and graft/ops/catalogue.h: op name canonicalization, the
-// registry's interning, ResolveOp's spellings and the catalogue's schemas.
+// registry's interning, OpRegistry::Resolve's spellings and the catalogue's schemas.
 #include "graft/ops/catalogue.h"
 
 #include <set>
@@ -7,7 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "graft/ops/infer.h"
+#include "graft/ir/op_call.h"
 
 namespace graft {
 namespace {
@@ -147,30 +147,30 @@ TEST(CatalogueTest, ResolveShortNames) {
   std::set<const OpDef*> seen;
   for (const Case& c : cases) {
     SCOPED_TRACE(c.short_name);
-    auto op = ResolveOp(c.short_name);
+    auto op = Ops().Resolve(c.short_name);
     ASSERT_TRUE(op.ok()) << op.status();
     EXPECT_EQ((*op)->name(), c.canonical);
     EXPECT_NE((*op)->schema(), nullptr);
-    EXPECT_EQ(*ResolveOp(c.canonical), *op);
+    EXPECT_EQ(*Ops().Resolve(c.canonical), *op);
     EXPECT_TRUE(seen.insert(*op).second) << "two short names for one op";
   }
 }
 
 TEST(CatalogueTest, ResolveQualifiedSpellings) {
   const OpDef* mm = ops::Builtin().mm;
-  EXPECT_EQ(*ResolveOp("aten.mm.default"), mm);
-  EXPECT_EQ(*ResolveOp("aten::mm"), mm);
-  EXPECT_EQ(*ResolveOp("aten::mm.default"), mm);
-  EXPECT_EQ(*ResolveOp("aten.mm"), mm);
-  EXPECT_EQ(*ResolveOp("aten.add.Tensor"), ops::Builtin().add);
-  EXPECT_EQ(*ResolveOp("aten.permute_copy.default"), ops::Builtin().permute_copy);
-  EXPECT_EQ(*ResolveOp("aten::transpose.int"), ops::Builtin().transpose);
-  EXPECT_EQ(*ResolveOp("aten.transpose_copy.int"), ops::Builtin().transpose_copy);
+  EXPECT_EQ(*Ops().Resolve("aten.mm.default"), mm);
+  EXPECT_EQ(*Ops().Resolve("aten::mm"), mm);
+  EXPECT_EQ(*Ops().Resolve("aten::mm.default"), mm);
+  EXPECT_EQ(*Ops().Resolve("aten.mm"), mm);
+  EXPECT_EQ(*Ops().Resolve("aten.add.Tensor"), ops::Builtin().add);
+  EXPECT_EQ(*Ops().Resolve("aten.permute_copy.default"), ops::Builtin().permute_copy);
+  EXPECT_EQ(*Ops().Resolve("aten::transpose.int"), ops::Builtin().transpose);
+  EXPECT_EQ(*Ops().Resolve("aten.transpose_copy.int"), ops::Builtin().transpose_copy);
 }
 
 TEST(CatalogueTest, UnknownShortNameIsAnError) {
   for (const char* name : {"frobnicate", "transpose", "Mm", "add_"}) {
-    auto op = ResolveOp(name);
+    auto op = Ops().Resolve(name);
     ASSERT_FALSE(op.ok()) << name;
     EXPECT_EQ(op.status().code(), absl::StatusCode::kNotFound);
     EXPECT_EQ(op.status().message(),
@@ -181,14 +181,14 @@ TEST(CatalogueTest, UnknownShortNameIsAnError) {
 }
 
 TEST(CatalogueTest, MalformedQualifiedNameIsAnError) {
-  auto op = ResolveOp("aten::mm.a.b");
+  auto op = Ops().Resolve("aten::mm.a.b");
   ASSERT_FALSE(op.ok());
   EXPECT_EQ(op.status().message(), "malformed op name 'aten::mm.a.b'");
 }
 
 TEST(CatalogueTest, OpaqueOpsInternWithStableIds) {
   size_t before = Ops().size();
-  auto a = ResolveOp("my_backend::fused_gemm.out");
+  auto a = Ops().Resolve("my_backend::fused_gemm.out");
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ((*a)->schema(), nullptr);
   EXPECT_EQ((*a)->name(), "my_backend::fused_gemm.out");
@@ -196,12 +196,12 @@ TEST(CatalogueTest, OpaqueOpsInternWithStableIds) {
   EXPECT_EQ((*a)->id(), before);
   EXPECT_EQ(Ops().ById((*a)->id()), *a);
   // Again, in the other spelling: the same op, no new id.
-  auto again = ResolveOp("my_backend.fused_gemm.out");
+  auto again = Ops().Resolve("my_backend.fused_gemm.out");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, *a);
   EXPECT_EQ(Ops().size(), before + 1);
   // An unknown overload of a catalogue op is its own (opaque) op.
-  auto mm_out = ResolveOp("aten::mm.out");
+  auto mm_out = Ops().Resolve("aten::mm.out");
   ASSERT_TRUE(mm_out.ok());
   EXPECT_NE(*mm_out, ops::Builtin().mm);
   EXPECT_EQ((*mm_out)->schema(), nullptr);
@@ -288,7 +288,7 @@ TEST(CatalogueTest, ArgFits) {
 }
 
 TEST(CatalogueTest, InferTypesOfAnOpaqueOpIsAnError) {
-  const OpDef* op = *ResolveOp("vendor::thing");
+  const OpDef* op = *Ops().Resolve("vendor::thing");
   auto r = InferTypes(op, {});
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("vendor::thing.default is not in the catalogue"));

@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "graft/ir/parser.h"
 #include "graft/ops/catalogue.h"
-#include "graft/ops/infer.h"
+#include "graft/ir/op_call.h"
 
 namespace graft {
 namespace {
@@ -28,7 +28,7 @@ class ShapeTest : public ::testing::Test {
 
   // The inferred result types joined by ", ", or "error: <message>".
   std::string Infer(absl::string_view op, std::vector<Arg> args) {
-    auto def = ResolveOp(op);
+    auto def = Ops().Resolve(op);
     if (!def.ok()) return absl::StrCat("resolve error: ", def.status().message());
     auto types = InferTypes(*def, args);
     if (!types.ok()) return absl::StrCat("error: ", types.status().message());

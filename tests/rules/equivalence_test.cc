@@ -71,8 +71,8 @@ TEST(EquivalenceTest, RuleFileAndDslAgreeOnEveryCatalogueCase) {
         SCOPED_TRACE(name + " on " + (*a)[i].title);
         ASSERT_NE(file_rules->Find(name), nullptr);
         // Fresh graphs for each rule.
-        auto ga = ParseGraph(Print(*(*a)[i].before));
-        auto gb = ParseGraph(Print(*(*b)[i].before));
+        auto ga = ParseGraph(Print(*(*a)[i].before), Ops());
+        auto gb = ParseGraph(Print(*(*b)[i].before), Ops());
         ASSERT_TRUE(ga.ok() && gb.ok());
         DriverOptions only;
         only.only = {name};

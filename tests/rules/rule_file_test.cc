@@ -119,7 +119,7 @@ rule drop_custom:
   %i = my_ns::identity.default(%x) : f32[3]
   %y = aten::relu.default(%i)
   return %y
-})");
+})", Ops());
   ASSERT_TRUE(g.ok()) << g.status();
   auto result = ApplyRules(**g, *rules);
   ASSERT_TRUE(result.ok());
@@ -138,7 +138,7 @@ rule wide_relu_only:
                                                     "t.rules");
   ASSERT_TRUE(rules.ok()) << rules.status();
   auto run = [&](const std::string& shape) {
-    auto g = ParseGraph("graph @g(%x: f32" + shape + ") {\n  %y = aten::relu.default(%x)\n  return %y\n}");
+    auto g = ParseGraph("graph @g(%x: f32" + shape + ") {\n  %y = aten::relu.default(%x)\n  return %y\n}", Ops());
     EXPECT_TRUE(g.ok()) << g.status();
     return ApplyRules(**g, *rules)->rewrites;
   };
@@ -155,7 +155,7 @@ int64_t RewritesWhere(const std::string& constraint, const std::string& type) {
       rules::ParseRules("rule r:\n  relu(x) -> gelu(x)\n  where " + constraint + "\n", "t.rules");
   EXPECT_TRUE(rules.ok()) << rules.status();
   if (!rules.ok()) return -1;
-  auto g = ParseGraph("graph @g(%x: " + type + ") {\n  %y = aten::relu.default(%x)\n  return %y\n}");
+  auto g = ParseGraph("graph @g(%x: " + type + ") {\n  %y = aten::relu.default(%x)\n  return %y\n}", Ops());
   EXPECT_TRUE(g.ok()) << g.status();
   if (!g.ok()) return -1;
   auto result = ApplyRules(**g, *rules);
@@ -219,7 +219,7 @@ TEST(RuleFileTest, BoundNegativeNumbersAreNotSymbols) {
   auto run = [&](const std::string& rule, const std::string& graph) {
     absl::StatusOr<RuleSet> rules = rules::ParseRules(rule, "t.rules");
     EXPECT_TRUE(rules.ok()) << rules.status();
-    auto g = ParseGraph(graph);
+    auto g = ParseGraph(graph, Ops());
     EXPECT_TRUE(g.ok()) << g.status();
     if (!rules.ok() || !g.ok()) return int64_t{-1};
     auto result = ApplyRules(**g, *rules);

@@ -64,7 +64,7 @@ class Generator {
   static constexpr int64_t S = 128, D = 384, H = 6, Dh = 64, F = 4 * 384;
 
   explicit Generator(const GenOptions& o)
-      : opt_(o), g_(std::make_unique<Graph>("bench")), b_(*g_) {}
+      : opt_(o), g_(std::make_unique<Graph>("bench")), b_(*g_, Ops()) {}
 
   std::unique_ptr<Graph> Build() {
     Value* x = g_->AddInput(T({1, S, D}), opt_.names ? "x" : "");
@@ -352,7 +352,7 @@ BENCHMARK(BM_Build)
 std::unique_ptr<Graph> ReluChain(int64_t n) {
   auto g = std::make_unique<Graph>("chain");
   Value* x = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
-  Builder b(*g);
+  Builder b(*g, Ops());
   for (int64_t i = 0; i < n; ++i) x = (*b.Create(ops::Builtin().relu, {x}))->result();
   g->AddOutput(x);
   return g;
@@ -387,7 +387,7 @@ void BM_GrowingChain(benchmark::State& state) {
 void BM_VerifyFanOut(benchmark::State& state) {
   Graph g("fan_out");
   Value* x = g.AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
-  Builder b(g);
+  Builder b(g, Ops());
   Value* hub = (*b.Create(ops::Builtin().relu, {x}))->result();
   for (int64_t i = 0; i < state.range(0); ++i)
     g.AddOutput((*b.Create(ops::Builtin().relu, {hub}))->result());
@@ -411,7 +411,7 @@ void BM_FoldOntoShared(benchmark::State& state) {
     state.PauseTiming();
     auto g = std::make_unique<Graph>("star");
     Value* x = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
-    Builder b(*g);
+    Builder b(*g, Ops());
     for (int64_t i = 0; i < state.range(0); ++i) {
       Value* r = (*b.Create(ops::Builtin().relu, {x}))->result();
       g->AddOutput((*b.Create(ops::Builtin().add, {r, r}))->result());
@@ -440,7 +440,7 @@ void BM_GrowAtFanOut(benchmark::State& state) {
     state.PauseTiming();
     auto g = std::make_unique<Graph>("fan_out");
     Value* in = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "in");
-    Builder b(*g);
+    Builder b(*g, Ops());
     Value* x = (*b.Create(ops::Builtin().relu, {in}))->result();
     for (int64_t i = 0; i < state.range(0); ++i)
       g->AddOutput((*b.Create(ops::Builtin().add, {x, x}))->result());

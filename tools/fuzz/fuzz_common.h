@@ -63,7 +63,7 @@ inline DriverOptions FuzzDriverOptions() {
 // Print -> parse -> print is the identity on a verified graph.
 inline void CheckPrintRoundTrip(const Graph& g, const char* stage) {
   std::string text = Print(g);
-  auto again = ParseGraph(text, "<printed>");
+  auto again = ParseGraph(text, graft::Ops(), "<printed>");
   if (!again.ok())
     Fail(std::string(stage) + ": the printed graph does not parse",
          std::string(again.status().message()) + "\n--- printed:\n" + text);

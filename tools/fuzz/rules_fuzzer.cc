@@ -73,7 +73,7 @@ const std::vector<std::string>& Graphs() {
       std::string graphs_only;
       for (absl::string_view line : absl::StrSplit(*text, '\n'))
         if (!absl::StartsWith(line, "case ")) absl::StrAppend(&graphs_only, line, "\n");
-      auto gs = graft::ParseGraphs(graphs_only, f.string());
+      auto gs = graft::ParseGraphs(graphs_only, graft::Ops(), f.string());
       if (!gs.ok()) continue;
       for (auto& g : *gs)
         if (graft::Verify(*g).ok()) v->push_back(graft::Print(*g));
@@ -97,7 +97,7 @@ void ApplySome(const graft::RuleSet& rules, size_t seed) {
   const std::vector<std::string>& graphs = Graphs();
   for (size_t i = 0; i < 4 && i < graphs.size(); ++i) {
     const std::string& text = graphs[(seed + i * 7919) % graphs.size()];
-    auto g = graft::ParseGraph(text);
+    auto g = graft::ParseGraph(text, graft::Ops());
     if (!g.ok()) graft::fuzz::Fail("a seed graph no longer parses", text);
     auto r = graft::ApplyRules(**g, rules, graft::fuzz::FuzzDriverOptions());
     if (!r.ok()) continue;

@@ -19,8 +19,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view text(reinterpret_cast<const char*>(data), size);
-  auto one = graft::ParseGraph(text);
-  auto all = graft::ParseGraphs(text);
+  auto one = graft::ParseGraph(text, graft::Ops());
+  auto all = graft::ParseGraphs(text, graft::Ops());
   if (one.ok() && (!all.ok() || all->size() != 1))
     graft::fuzz::Fail("ParseGraph accepts text ParseGraphs does not read as one graph");
   if (!all.ok()) return 0;

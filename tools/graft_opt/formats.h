@@ -15,6 +15,7 @@
 #include "graft/ir/graph.h"
 #include "graft/ir/parser.h"
 #include "graft/ir/printer.h"
+#include "graft/ops/catalogue.h"
 
 namespace graft {
 namespace opt {
@@ -62,7 +63,7 @@ inline Format TextFormat() {
           "graft's text form (graft/ir/printer.h)",
           [](const std::string& bytes, const ReadOptions& options)
               -> absl::StatusOr<std::unique_ptr<GraphDocument>> {
-            GRAFT_ASSIGN_OR_RETURN(auto g, ParseGraph(bytes, options.path));
+            GRAFT_ASSIGN_OR_RETURN(auto g, ParseGraph(bytes, Ops(), options.path));
             return std::unique_ptr<GraphDocument>(new TextDocument(std::move(g)));
           },
           [](GraphDocument& doc) -> absl::StatusOr<std::string> { return Print(doc.graph()); }};

@@ -36,6 +36,7 @@
 #include "graft/ir/graph.h"
 #include "graft/ir/verifier.h"
 #include "graft/match/state.h"
+#include "graft/ops/catalogue.h"
 #include "graft/rewrite/rewriter.h"
 #include "graft/rewrite/rule.h"
 
@@ -249,7 +250,7 @@ class Driver {
     DriverResult result;
     std::vector<RuleStats> stats(rules_.size());
     driver_internal::Worklist worklist;
-    Rewriter rw(g, &worklist);
+    Rewriter rw(g, Ops(), &worklist);
     MatchState state(g);
     const int64_t initial_nodes = static_cast<int64_t>(g.num_nodes());
     int64_t cap =

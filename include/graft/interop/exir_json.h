@@ -77,7 +77,7 @@
 #include "graft/ir/limits.h"
 #include "graft/ir/status.h"
 #include "graft/ops/catalogue.h"
-#include "graft/ops/infer.h"
+#include "graft/ir/op_call.h"
 
 namespace graft {
 namespace exir {
@@ -871,14 +871,12 @@ class Program {
     for (int p = 0; p <= last; ++p) {
       const Param& param = schema.params[p];
       if (at[p] < 0) {
-        if (param.default_value) {
-          args->push_back(param.default_value);
-        } else if (param.kind == ParamKind::kOptionalTensor || param.optional) {
-          args->push_back(Literal::None());
-        } else {
+        Arg d = param.DefaultArg();
+        if (d.is_null()) {
           *ok = false;  // a required argument is missing
           return absl::OkStatus();
         }
+        args->push_back(d);
         slots->push_back({-1, -1});
         continue;
       }
@@ -1086,7 +1084,7 @@ class Program {
       for (int i = 0; i < n->num_args(); ++i) {
         const Param& p = schema.params[i];
         Arg a = n->arg(i);
-        if (a.is_literal() && p.default_value && a.literal() == p.default_value) continue;
+        if (p.IsDefault(a)) continue;  // the reader puts the default back
         GRAFT_ASSIGN_OR_RETURN(Json arg, ArgToJson(&p, a, names, where));
         inputs.push_back(Json{{"name", std::string(p.name)}, {"arg", std::move(arg)}});
       }

@@ -72,7 +72,7 @@
 #include "graft/ir/status.h"
 #include "graft/ir/verifier.h"
 #include "graft/ops/catalogue.h"
-#include "graft/ops/infer.h"
+#include "graft/ir/op_call.h"
 
 namespace graft {
 

@@ -1,24 +1,38 @@
-// Builder: creates nodes at an insertion point, inferring result types with
-// the catalogue's shape functions, so code that builds graphs (tests,
-// importers, rule replacements) never writes a type by hand.
+// Builder: creates nodes at an insertion point, with result types inferred
+// by each op's shape function, so code that builds graphs (tests, importers,
+// rule replacements) never writes a type by hand. Names resolve through the
+// OpRegistry the builder is given (graft::Ops() for graft's catalogue). A
+// Listener hears of every node created; the Rewriter (graft/rewrite/), a
+// Builder that also replaces and erases, is one.
 #ifndef GRAFT_IR_BUILDER_H_
 #define GRAFT_IR_BUILDER_H_
 
-#include "absl/strings/string_view.h"
+#include <initializer_list>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "graft/ir/graph.h"
+#include "graft/ir/op.h"
+#include "graft/ir/op_call.h"
 #include "graft/ir/status.h"
-#include "graft/ops/catalogue.h"
-#include "graft/ops/infer.h"
 
 namespace graft {
 
 class Builder {
  public:
-  explicit Builder(Graph& graph) : graph_(graph) {}
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    virtual void NodeCreated(Node*) {}
+  };
+
+  Builder(Graph& graph, OpRegistry& ops, Listener* listener = nullptr)
+      : graph_(graph), ops_(ops), listener_(listener) {}
+  virtual ~Builder() = default;
 
   Graph& graph() const { return graph_; }
+  OpRegistry& ops() const { return ops_; }
   // New nodes go before `before`; at the end of the graph when null.
   void SetInsertionPoint(Node* before) { before_ = before; }
   void SetInsertionPointToEnd() { before_ = nullptr; }
@@ -29,10 +43,10 @@ class Builder {
   // Creates `op(args)` with inferred result types.
   absl::StatusOr<Node*> Create(const OpDef* op, absl::Span<const Arg> args) {
     GRAFT_ASSIGN_OR_RETURN(TypeList types, InferTypes(op, args));
-    return graph_.CreateNode(op, args, types, before_, loc_);
+    return CreateWithTypes(op, args, types);
   }
   absl::StatusOr<Node*> Create(absl::string_view op_name, absl::Span<const Arg> args) {
-    GRAFT_ASSIGN_OR_RETURN(const OpDef* op, ResolveOp(op_name));
+    GRAFT_ASSIGN_OR_RETURN(const OpDef* op, ops_.Resolve(op_name));
     return Create(op, args);
   }
   // The single result of `op(args)`.
@@ -47,11 +61,15 @@ class Builder {
   // Creates a node with the types given (opaque ops, importers).
   Node* CreateWithTypes(const OpDef* op, absl::Span<const Arg> args,
                         absl::Span<const TensorType> types) {
-    return graph_.CreateNode(op, args, types, before_, loc_);
+    Node* n = graph_.CreateNode(op, args, types, before_, loc_);
+    if (listener_) listener_->NodeCreated(n);
+    return n;
   }
 
  private:
   Graph& graph_;
+  OpRegistry& ops_;
+  Listener* listener_;
   Node* before_ = nullptr;
   uint32_t loc_ = 0;
 };

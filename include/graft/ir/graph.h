@@ -36,6 +36,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/types/span.h"
+#include "graft/ir/arg.h"
 #include "graft/ir/literal.h"
 #include "graft/ir/op.h"
 #include "graft/ir/tensor_type.h"
@@ -63,33 +64,6 @@ constexpr absl::string_view InputKindName(InputKind k) {
   }
   return "?";
 }
-
-// One argument: a Value or a Literal, in one tagged word.
-class Arg {
- public:
-  Arg() = default;
-  Arg(Value* v) : bits_(reinterpret_cast<uintptr_t>(v)) {}  // NOLINT
-  Arg(const Literal* l) : bits_(reinterpret_cast<uintptr_t>(l) | 1) {}  // NOLINT
-
-  bool is_null() const { return bits_ == 0; }
-  bool is_value() const { return bits_ != 0 && !(bits_ & 1); }
-  bool is_literal() const { return bits_ & 1; }
-  // The value, or nullptr for a literal.
-  Value* value() const { return is_value() ? reinterpret_cast<Value*>(bits_) : nullptr; }
-  // The literal, or nullptr for a value.
-  const Literal* literal() const {
-    return is_literal() ? reinterpret_cast<const Literal*>(bits_ & ~uintptr_t{1}) : nullptr;
-  }
-  friend bool operator==(Arg a, Arg b) { return a.bits_ == b.bits_; }
-  friend bool operator!=(Arg a, Arg b) { return a.bits_ != b.bits_; }
-  template <typename H>
-  friend H AbslHashValue(H h, Arg a) {
-    return H::combine(std::move(h), a.bits_);
-  }
-
- private:
-  uintptr_t bits_ = 0;
-};
 
 // A use of a value: argument `index` of `user`, or graph output `index` when
 // `user` is null.
@@ -139,6 +113,13 @@ class Node {
 
   int num_args() const { return num_args_; }
   Arg arg(int i) const { return args()[i]; }
+  // Argument `i`, or its schema's default when the node leaves it out (a
+  // null Arg past the schema, for a required parameter or an opaque op).
+  Arg arg_or_default(int i) const {
+    if (i < num_args_) return arg(i);
+    const OpSchema* s = schema();
+    return s ? s->ArgOrDefault(absl::MakeConstSpan(args(), num_args_), i) : Arg();
+  }
   // Argument `i` as a value, or nullptr (a literal, or out of range).
   Value* operand(int i) const { return i < num_args_ ? arg(i).value() : nullptr; }
   // Argument `i` as a literal, or nullptr (a value, or out of range).

@@ -25,12 +25,15 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "graft/ir/arg.h"
 #include "graft/ir/literal.h"
+#include "graft/ir/status.h"
 #include "graft/ir/tensor_type.h"
 
 namespace graft {
 
-class OpCall;  // graft/ops/shape_functions.h: the arguments a shape function sees
+class OpCall;  // graft/ir/op_call.h: the arguments a shape function sees
 
 using TypeList = absl::InlinedVector<TensorType, 1>;
 using ShapeFn = absl::StatusOr<TypeList> (*)(const OpCall&);
@@ -60,6 +63,26 @@ struct Param {
   const Literal* default_value = nullptr;
   // Accepts None besides its kind (`int?`, `ScalarType?`).
   bool optional = false;
+
+  // What a call that leaves this parameter out passes: the default value,
+  // None for an optional tensor, else a null Arg (the parameter is required).
+  Arg DefaultArg() const {
+    if (default_value) return default_value;
+    if (kind == ParamKind::kOptionalTensor) return Literal::None();
+    return Arg();
+  }
+  // Whether `a` is what a call leaving this parameter out would pass. Numbers
+  // compare by value (`alpha=1.0` is add's default 1); None is the default of
+  // any optional parameter.
+  bool IsDefault(Arg a) const {
+    const Literal* l = a.literal();
+    if (!l) return false;
+    if (default_value) {
+      return l == default_value || (l->is_number() && default_value->is_number() &&
+                                    l->as_number() == default_value->as_number());
+    }
+    return l->is_none() && (kind == ParamKind::kOptionalTensor || optional);
+  }
 };
 
 struct OpSchema {
@@ -69,6 +92,13 @@ struct OpSchema {
   // default (`add.Tensor` is commutative only with alpha == 1).
   bool commutative = false;
   ShapeFn shape_fn = nullptr;
+
+  // Argument `i` of a call passing `args`, or parameter i's default when the
+  // call left it out (a null Arg past the schema or for a required one).
+  Arg ArgOrDefault(absl::Span<const Arg> args, int i) const {
+    if (i < static_cast<int>(args.size())) return args[i];
+    return i < static_cast<int>(params.size()) ? params[i].DefaultArg() : Arg();
+  }
 
   int num_required() const {
     int n = 0;
@@ -105,8 +135,11 @@ class OpDef {
   std::unique_ptr<const OpSchema> schema_;
 };
 
-// Interns op names. Use graft::Ops() (graft/ops/catalogue.h), which comes with
-// the catalogue's schemas registered.
+// Interns op names and holds their schemas: the context that gives op names
+// a meaning, as MLIR's MLIRContext does with its registered dialects. The IR
+// is independent of which ops exist; code that parses or builds graphs by
+// name takes a registry. graft::Ops() (graft/ops/catalogue.h) is the
+// process-wide one with graft's catalogue registered.
 class OpRegistry {
  public:
   // Canonical spelling of an op name: `aten.mm.default` and `aten::mm` become
@@ -158,6 +191,33 @@ class OpRegistry {
     return InternLocked(*canonical, nullptr);
   }
 
+  // Gives `op` a short name (`mm` for aten::mm.default), the spelling rule
+  // files and Resolve() accept without a namespace.
+  void AddAlias(absl::string_view alias, const OpDef* op) {
+    std::lock_guard<std::mutex> lock(mu_);
+    aliases_[std::string(alias)] = op;
+  }
+
+  // The op `name` means: a short name given by AddAlias (`mm`), or any
+  // qualified name (`aten::mm.default`, `aten.mm.default`, `aten::mm`),
+  // which interns as an opaque op when no schema is registered. An unknown
+  // short name is an error of kind kUnknownOp.
+  absl::StatusOr<const OpDef*> Resolve(absl::string_view name) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = aliases_.find(name);
+      if (it != aliases_.end()) return it->second;
+    }
+    if (name.find("::") == absl::string_view::npos && name.find('.') == absl::string_view::npos)
+      return WithErrorKind(
+          absl::NotFoundError(absl::StrCat(
+              "unknown op '", name,
+              "' (not in the catalogue; write a qualified name such as 'aten::", name,
+              ".default' for an op outside it)")),
+          ErrorKind::kUnknownOp);
+    return Intern(name);
+  }
+
   // The op named `name` if it has been registered or interned, else nullptr.
   const OpDef* Find(absl::string_view name) {
     auto canonical = Canonicalize(name);
@@ -202,6 +262,7 @@ class OpRegistry {
 
   std::mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<OpDef>> by_name_;
+  absl::flat_hash_map<std::string, const OpDef*> aliases_;
   std::vector<const OpDef*> by_id_;
 };
 

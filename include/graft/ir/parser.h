@@ -27,9 +27,9 @@
 #include "graft/ir/graph.h"
 #include "graft/ir/lexer.h"
 #include "graft/ir/literal.h"
+#include "graft/ir/op.h"
+#include "graft/ir/op_call.h"
 #include "graft/ir/status.h"
-#include "graft/ops/catalogue.h"
-#include "graft/ops/infer.h"
 
 namespace graft {
 
@@ -130,7 +130,7 @@ namespace parser_internal {
 
 class GraphParser {
  public:
-  explicit GraphParser(TokenCursor& in) : in_(in) {}
+  GraphParser(TokenCursor& in, OpRegistry& ops) : in_(in), ops_(ops) {}
 
   absl::StatusOr<std::unique_ptr<Graph>> Parse() {
     if (!in_.tok().is("graph")) return in_.Expected("'graph'");
@@ -208,7 +208,7 @@ class GraphParser {
     }
     if (in_.tok().kind != Token::kIdent) return in_.Expected("an op name such as aten::mm.default");
     Token op_tok = in_.Take();
-    auto op = ResolveOp(op_tok.text);
+    auto op = ops_.Resolve(op_tok.text);
     if (!op.ok()) return in_.ErrorAt(op_tok, op.status().message());
     GRAFT_RETURN_IF_ERROR(in_.Expect("(", "after the op name"));
     std::vector<Arg> args;
@@ -281,29 +281,31 @@ class GraphParser {
   }
 
   TokenCursor& in_;
+  OpRegistry& ops_;
   std::unique_ptr<Graph> g_;
   absl::flat_hash_map<absl::string_view, Value*> values_;
 };
 
 }  // namespace parser_internal
 
-// Parses every graph in `text`.
+// Parses every graph in `text`, its op names resolved through `ops`
+// (graft::Ops() for graft's catalogue).
 inline absl::StatusOr<std::vector<std::unique_ptr<Graph>>> ParseGraphs(
-    absl::string_view text, absl::string_view filename = "<input>") {
+    absl::string_view text, OpRegistry& ops, absl::string_view filename = "<input>") {
   TokenCursor in(text, filename);
   std::vector<std::unique_ptr<Graph>> graphs;
   while (in.tok().kind != Token::kEnd) {
-    GRAFT_ASSIGN_OR_RETURN(auto g, parser_internal::GraphParser(in).Parse());
+    GRAFT_ASSIGN_OR_RETURN(auto g, parser_internal::GraphParser(in, ops).Parse());
     graphs.push_back(std::move(g));
   }
   return graphs;
 }
 
 // Parses exactly one graph.
-inline absl::StatusOr<std::unique_ptr<Graph>> ParseGraph(absl::string_view text,
+inline absl::StatusOr<std::unique_ptr<Graph>> ParseGraph(absl::string_view text, OpRegistry& ops,
                                                          absl::string_view filename = "<input>") {
   TokenCursor in(text, filename);
-  GRAFT_ASSIGN_OR_RETURN(auto g, parser_internal::GraphParser(in).Parse());
+  GRAFT_ASSIGN_OR_RETURN(auto g, parser_internal::GraphParser(in, ops).Parse());
   if (in.tok().kind != Token::kEnd) return in.Expected("end of input after the graph");
   return g;
 }

@@ -55,6 +55,15 @@ class Namer {
 
 }  // namespace printer_internal
 
+// "%mm = aten::mm.default(...)" style label used in error messages.
+inline std::string NodeLabel(const Graph& g, const Node* n) {
+  std::string name = n->num_results() > 0 ? std::string(g.name(n->result(0))) : "";
+  std::string out = name.empty() ? std::string(n->op()->name())
+                                 : absl::StrCat("%", name, " = ", n->op()->name());
+  if (n->loc()) absl::StrAppend(&out, " (", g.loc(n->loc()), ")");
+  return out;
+}
+
 // Prints one node (without indentation or newline) using `namer`.
 template <typename Namer>
 void PrintNode(const Graph& g, const Node* n, Namer& namer, std::string* out) {

@@ -23,18 +23,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "graft/ir/graph.h"
-#include "graft/ops/infer.h"
+#include "graft/ir/op_call.h"
+#include "graft/ir/printer.h"
 
 namespace graft {
-
-// "%mm = aten::mm.default(...)" style label used in error messages.
-inline std::string NodeLabel(const Graph& g, const Node* n) {
-  std::string name = n->num_results() > 0 ? std::string(g.name(n->result(0))) : "";
-  std::string out = name.empty() ? std::string(n->op()->name())
-                                 : absl::StrCat("%", name, " = ", n->op()->name());
-  if (n->loc()) absl::StrAppend(&out, " (", g.loc(n->loc()), ")");
-  return out;
-}
 
 namespace verifier_internal {
 

@@ -14,7 +14,7 @@
 //   bool P::RootOps(std::vector<const OpDef*>*) the ops its root can be, false
 //                                              for "any op" (driver indexing)
 // and patterns that can also stand on a rule's right-hand side provide
-//   absl::StatusOr<Arg> P::Build(Rewriter&, const MatchState&) const.
+//   absl::StatusOr<Arg> P::Build(Builder&, const MatchState&) const.
 //
 // The rule-file language (graft/rules/) composes these same templates at run
 // time through DynP, the one type-erased pattern.
@@ -37,7 +37,7 @@
 #include "graft/ir/graph.h"
 #include "graft/match/state.h"
 #include "graft/ops/catalogue.h"
-#include "graft/rewrite/rewriter.h"
+#include "graft/ir/builder.h"
 
 namespace graft {
 namespace match {
@@ -82,7 +82,7 @@ struct VarP : PatternTag {
                           DescribeArg(s.graph(), a));
     });
   }
-  absl::StatusOr<Arg> Build(Rewriter&, const MatchState& s) const {
+  absl::StatusOr<Arg> Build(Builder&, const MatchState& s) const {
     Arg a = s.Lookup(id);
     if (a.is_null()) return absl::InternalError(absl::StrCat("variable ", name, " is unbound"));
     return a;
@@ -103,7 +103,7 @@ struct LitP : PatternTag {
       return absl::StrCat("expected ", lit->ToString(), ", got ", DescribeArg(s.graph(), a));
     });
   }
-  absl::StatusOr<Arg> Build(Rewriter&, const MatchState&) const { return Arg(lit); }
+  absl::StatusOr<Arg> Build(Builder&, const MatchState&) const { return Arg(lit); }
   void Describe(std::string* out) const { out->append(lit->ToString()); }
   int OpCount() const { return 0; }
   bool RootOps(std::vector<const OpDef*>*) const { return false; }
@@ -163,7 +163,7 @@ struct InputP : PatternTag {
       });
     return p.Match(a, s);
   }
-  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const { return p.Build(rw, s); }
+  absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const { return p.Build(rw, s); }
   void Describe(std::string* out) const {
     absl::StrAppend(out, label == "parameter, buffer or constant" ? "const" : label, " ");
     p.Describe(out);
@@ -175,41 +175,13 @@ struct InputP : PatternTag {
 // ---------------------------------------------------------------------------
 // Ops.
 
-// Whether `a` is parameter `p`'s default (numbers compare by value, so an
-// `alpha=1.0` counts as the default 1).
-inline bool IsDefault(const Param& p, Arg a) {
-  const Literal* l = a.literal();
-  if (!l) return false;
-  if (p.default_value) {
-    if (l == p.default_value) return true;
-    return l->is_number() && p.default_value->is_number() &&
-           l->as_number() == p.default_value->as_number();
-  }
-  return l->is_none() && (p.kind == ParamKind::kOptionalTensor || p.optional);
-}
-
-// The schema's default for argument `i` of `n`, or a null Arg.
-ABSL_ATTRIBUTE_NOINLINE inline Arg SchemaDefaultArg(const Node* n, int i) {
-  const OpSchema* s = n->schema();
-  if (!s || i >= static_cast<int>(s->params.size())) return Arg();
-  const Param& p = s->params[i];
-  if (p.default_value) return p.default_value;
-  if (p.kind == ParamKind::kOptionalTensor) return Literal::None();
-  return Arg();
-}
-// Argument `i` of `n`, or its schema default when the node left it out.
-inline Arg ArgOrDefault(const Node* n, int i) {
-  if (ABSL_PREDICT_TRUE(i < n->num_args())) return n->arg(i);
-  return SchemaDefaultArg(n, i);
-}
-
 // Checks that the arguments a pattern with `k` children leaves unnamed are
 // at their defaults: `addmm(b, x, w)` must not match an addmm with beta=2.
 inline bool TrailingArgsAreDefault(const Node* n, int k, MatchState& s) {
   const OpSchema* schema = n->schema();
   for (int i = k; i < n->num_args(); ++i) {
     if (!schema || i >= static_cast<int>(schema->params.size()) ||
-        !IsDefault(schema->params[i], n->arg(i)))
+        !schema->params[i].IsDefault(n->arg(i)))
       return s.Fail([&] {
         return absl::StrCat(OpDisplayName(n->op()), " argument ", i,
                             schema && i < static_cast<int>(schema->params.size())
@@ -228,7 +200,7 @@ inline bool CanCommute(const Node* n) {
   const OpSchema* s = n->schema();
   if (!s || !s->commutative) return false;
   for (int i = 2; i < n->num_args(); ++i) {
-    if (!IsDefault(s->params[i], n->arg(i))) return false;
+    if (!s->params[i].IsDefault(n->arg(i))) return false;
   }
   return true;
 }
@@ -236,7 +208,7 @@ inline bool CanCommute(const Node* n) {
 // Matches argument `src` of `n` (or its schema default) with `match(Arg)`.
 template <typename MatchFn>
 bool MatchOperand(const OpDef* op, Node* n, int src, MatchState& s, const MatchFn& match) {
-  Arg a = ArgOrDefault(n, src);
+  Arg a = n->arg_or_default(src);
   if (a.is_null())
     return s.Fail([&] {
       return absl::StrCat(OpDisplayName(op), " has no argument ", src, " and no default");
@@ -316,7 +288,7 @@ struct OpP : PatternTag {
   bool Match(Arg a, MatchState& s) const {
     return MatchDefiningNode(a, s, op, [&](Node* n) { return MatchNode(n, s); });
   }
-  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const {
+  absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const {
     std::array<Arg, sizeof...(Ps)> args;  // no allocation per rewrite
     size_t built = 0;
     absl::Status status;
@@ -370,7 +342,7 @@ struct OpP : PatternTag {
 // The op named by its catalogue short name or qualified name. Aborts on a
 // name that is not a valid op name: factories are called with constants.
 inline const OpDef* OpNamed(absl::string_view name) {
-  auto op = ResolveOp(name);
+  auto op = Ops().Resolve(name);
   if (!op.ok()) {
     fprintf(stderr, "graft: %s\n", std::string(op.status().message()).c_str());
     abort();
@@ -439,7 +411,7 @@ struct WhereP : PatternTag {
       return absl::StrCat(DescribeArg(s.graph(), a), " fails '", label, "'");
     });
   }
-  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const { return p.Build(rw, s); }
+  absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const { return p.Build(rw, s); }
   void Describe(std::string* out) const {
     p.Describe(out);
     absl::StrAppend(out, " where ", label);
@@ -469,7 +441,7 @@ struct BindP : PatternTag {
     s.Rollback(mark);
     return false;
   }
-  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const { return var.Build(rw, s); }
+  absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const { return var.Build(rw, s); }
   void Describe(std::string* out) const {
     absl::StrAppend(out, var.name, "@(");
     p.Describe(out);
@@ -571,7 +543,7 @@ template <typename F>
 struct ComputedP : PatternTag {
   F fn;
   std::string label;
-  absl::StatusOr<Arg> Build(Rewriter&, const MatchState& s) const {
+  absl::StatusOr<Arg> Build(Builder&, const MatchState& s) const {
     absl::StatusOr<const Literal*> l = fn(s);
     if (!l.ok()) return l.status();
     return Arg(*l);
@@ -638,7 +610,7 @@ struct TransposeP : PatternTag {
       return ok;
     });
   }
-  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const {
+  absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const {
     GRAFT_ASSIGN_OR_RETURN(Arg in, p.Build(rw, s));
     Arg args[] = {in, Literal::Ints({1, 0})};
     GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(ops::Builtin().permute_copy, args));
@@ -712,7 +684,7 @@ class DynP : public PatternTag {
   explicit DynP(P p) : impl_(std::make_shared<Impl<P>>(std::move(p))) {}
 
   bool Match(Arg a, MatchState& s) const { return impl_->Match(a, s); }
-  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const { return impl_->Build(rw, s); }
+  absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const { return impl_->Build(rw, s); }
   void Describe(std::string* out) const { impl_->Describe(out); }
   int OpCount() const { return impl_->OpCount(); }
   bool RootOps(std::vector<const OpDef*>* ops) const { return impl_->RootOps(ops); }
@@ -722,7 +694,7 @@ class DynP : public PatternTag {
   struct Base {
     virtual ~Base() = default;
     virtual bool Match(Arg, MatchState&) const = 0;
-    virtual absl::StatusOr<Arg> Build(Rewriter&, const MatchState&) const = 0;
+    virtual absl::StatusOr<Arg> Build(Builder&, const MatchState&) const = 0;
     virtual void Describe(std::string*) const = 0;
     virtual int OpCount() const = 0;
     virtual bool RootOps(std::vector<const OpDef*>*) const = 0;
@@ -732,7 +704,7 @@ class DynP : public PatternTag {
   struct Buildable : std::false_type {};
   template <typename P>
   struct Buildable<P, std::void_t<decltype(std::declval<const P&>().Build(
-                          std::declval<Rewriter&>(), std::declval<const MatchState&>()))>>
+                          std::declval<Builder&>(), std::declval<const MatchState&>()))>>
       : std::true_type {};
 
   template <typename P>
@@ -740,7 +712,7 @@ class DynP : public PatternTag {
     P p;
     explicit Impl(P x) : p(std::move(x)) {}
     bool Match(Arg a, MatchState& s) const override { return p.Match(a, s); }
-    absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const override {
+    absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const override {
       if constexpr (Buildable<P>::value) {
         return p.Build(rw, s);
       } else {
@@ -770,7 +742,7 @@ struct DynOpP : PatternTag {
   bool Match(Arg a, MatchState& s) const {
     return MatchDefiningNode(a, s, op, [&](Node* n) { return MatchNode(n, s); });
   }
-  absl::StatusOr<Arg> Build(Rewriter& rw, const MatchState& s) const {
+  absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const {
     std::vector<Arg> args;
     for (const DynP& c : children) {
       GRAFT_ASSIGN_OR_RETURN(Arg a, c.Build(rw, s));

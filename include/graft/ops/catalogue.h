@@ -12,7 +12,6 @@
 #include "absl/strings/string_view.h"
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "graft/ir/op.h"
 #include "graft/ops/shape_functions.h"
 
@@ -109,46 +108,28 @@ inline std::vector<Entry> Entries() {
   };
 }
 
-struct Catalogue {
-  OpRegistry registry;
-  absl::flat_hash_map<std::string, const OpDef*> short_names;
-
-  Catalogue() {
-    for (Entry& e : Entries()) {
-      OpSchema schema;
-      schema.params = std::move(e.params);
-      schema.num_results = e.num_results;
-      schema.commutative = e.commutative;
-      schema.shape_fn = e.shape_fn;
-      const OpDef* op = registry.Register(e.name, std::move(schema));
-      if (!e.short_name.empty()) short_names[std::string(e.short_name)] = op;
-    }
+inline OpRegistry* NewCatalogueRegistry() {
+  auto* registry = new OpRegistry;
+  for (Entry& e : Entries()) {
+    OpSchema schema;
+    schema.params = std::move(e.params);
+    schema.num_results = e.num_results;
+    schema.commutative = e.commutative;
+    schema.shape_fn = e.shape_fn;
+    const OpDef* op = registry->Register(e.name, std::move(schema));
+    if (!e.short_name.empty()) registry->AddAlias(e.short_name, op);
   }
-};
-
-inline Catalogue& Get() {
-  static auto* catalogue = new Catalogue;
-  return *catalogue;
+  return registry;
 }
 
 }  // namespace catalogue_internal
 
-// The process-wide op registry, with the catalogue registered.
-inline OpRegistry& Ops() { return catalogue_internal::Get().registry; }
-
-// The op a rule file means by `name`: a short catalogue name (`mm`,
-// `permute_copy`), or any qualified name (`aten::mm.default`,
-// `aten.mm.default`, `aten::mm`). Unknown qualified names intern as opaque
-// ops; an unknown short name is an error.
-inline absl::StatusOr<const OpDef*> ResolveOp(absl::string_view name) {
-  auto& c = catalogue_internal::Get();
-  auto it = c.short_names.find(name);
-  if (it != c.short_names.end()) return it->second;
-  if (name.find("::") == absl::string_view::npos && name.find('.') == absl::string_view::npos)
-    return absl::NotFoundError(absl::StrCat(
-        "unknown op '", name, "' (not in the catalogue; write a qualified name such as 'aten::",
-        name, ".default' for an op outside it)"));
-  return c.registry.Intern(name);
+// The process-wide op registry, with the catalogue registered: op names
+// resolve through it (`Ops().Resolve("mm")`), and parsers and builders are
+// given it.
+inline OpRegistry& Ops() {
+  static OpRegistry* registry = catalogue_internal::NewCatalogueRegistry();
+  return *registry;
 }
 
 // The catalogue's ops by name, resolved once: `ops::Builtin().mm`.

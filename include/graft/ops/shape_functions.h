@@ -24,52 +24,10 @@
 #include "graft/ir/checked_math.h"
 #include "graft/ir/graph.h"
 #include "graft/ir/op.h"
+#include "graft/ir/op_call.h"
 #include "graft/ir/status.h"
 
 namespace graft {
-
-class OpCall {
- public:
-  OpCall(const OpDef* op, absl::Span<const Arg> args) : op_(op), args_(args) {}
-
-  const OpDef* op() const { return op_; }
-  absl::string_view name() const { return op_->base_name(); }
-  // Argument `i`, or the schema's default when the call left it out.
-  Arg arg(int i) const {
-    if (i < static_cast<int>(args_.size())) return args_[i];
-    const OpSchema* s = op_->schema();
-    if (s && i < static_cast<int>(s->params.size())) {
-      if (s->params[i].default_value) return s->params[i].default_value;
-      if (s->params[i].kind == ParamKind::kOptionalTensor) return Literal::None();
-    }
-    return Arg();
-  }
-  bool is_none(int i) const {
-    Arg a = arg(i);
-    return a.is_literal() && a.literal()->is_none();
-  }
-  // Type of tensor argument `i` (the catalogue's verifier has checked kinds).
-  TensorType type(int i) const {
-    Value* v = arg(i).value();
-    return v ? v->type() : TensorType();
-  }
-  const Literal* lit(int i) const { return arg(i).literal(); }
-  int64_t int_arg(int i) const { return lit(i)->as_int(); }
-  absl::Span<const int64_t> ints(int i) const { return lit(i)->as_ints(); }
-
-  absl::Status Error(absl::string_view msg) const {
-    return absl::InvalidArgumentError(absl::StrCat(name(), ": ", msg));
-  }
-  // A size formula whose value does not fit int64: no tensor has that many
-  // elements, and a wrapped number could fake a match or become a bad Dim.
-  absl::Status Overflow(absl::string_view quantity) const {
-    return Error(absl::StrCat(quantity, " overflows int64"));
-  }
-
- private:
-  const OpDef* op_;
-  absl::Span<const Arg> args_;
-};
 
 namespace shape {
 

@@ -1,26 +1,24 @@
-// The Rewriter: the one handle through which rules change a graph. It
-// creates nodes (with inferred types) at an insertion point, replaces uses,
-// erases nodes, and tells a listener (the driver) about each change so the
-// worklist and statistics stay consistent. Nodes created since Begin() can
-// be rolled back when a rule refuses to finish (a replacement whose type
-// would differ from what it replaces).
+// The Rewriter: the one handle through which rules change a graph. A Builder
+// (it creates nodes with inferred types at an insertion point) that also
+// replaces uses and erases nodes, telling a RewriteListener (the driver)
+// about each change so the worklist and statistics stay consistent; MLIR's
+// RewriterBase on OpBuilder is the model. Nodes created since Begin() can be
+// rolled back when a rule refuses to finish (a replacement whose type would
+// differ from what it replaces).
 #ifndef GRAFT_REWRITE_REWRITER_H_
 #define GRAFT_REWRITE_REWRITER_H_
 
 #include <vector>
 
-#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "graft/ir/builder.h"
 #include "graft/ir/graph.h"
-#include "graft/ir/status.h"
-#include "graft/ops/catalogue.h"
-#include "graft/ops/infer.h"
+#include "graft/ir/op.h"
 
 namespace graft {
 
-class RewriteListener {
+class RewriteListener : public Builder::Listener {
  public:
-  virtual ~RewriteListener() = default;
-  virtual void NodeCreated(Node*) {}
   virtual void NodeErasing(Node*) {}
   // Every use of `from` is about to move to `to`: called before the move,
   // while from->uses() still lists exactly the users that change (the
@@ -30,44 +28,21 @@ class RewriteListener {
   virtual void UsesReplaced(Value* /*from*/, Value* /*to*/) {}
 };
 
-class Rewriter {
+class Rewriter : public Builder, private Builder::Listener {
  public:
-  explicit Rewriter(Graph& g, RewriteListener* listener = nullptr)
-      : graph_(g), listener_(listener) {}
-
-  Graph& graph() const { return graph_; }
-  void SetInsertionPoint(Node* before) { before_ = before; }
-  Node* insertion_point() const { return before_; }
-  void SetLoc(uint32_t loc) { loc_ = loc; }
-
-  // Creates op(args) before the insertion point, with inferred types.
-  absl::StatusOr<Node*> Create(const OpDef* op, absl::Span<const Arg> args) {
-    GRAFT_ASSIGN_OR_RETURN(TypeList types, InferTypes(op, args));
-    return CreateWithTypes(op, args, types);
-  }
-  absl::StatusOr<Value*> Op(absl::string_view op_name, std::initializer_list<Arg> args) {
-    GRAFT_ASSIGN_OR_RETURN(const OpDef* op, ResolveOp(op_name));
-    GRAFT_ASSIGN_OR_RETURN(Node* n, Create(op, absl::MakeConstSpan(args.begin(), args.size())));
-    return n->result(0);
-  }
-  Node* CreateWithTypes(const OpDef* op, absl::Span<const Arg> args,
-                        absl::Span<const TensorType> types) {
-    Node* n = graph_.CreateNode(op, args, types, before_, loc_);
-    created_.push_back(n);
-    if (listener_) listener_->NodeCreated(n);
-    return n;
-  }
+  Rewriter(Graph& g, OpRegistry& ops, RewriteListener* listener = nullptr)
+      : Builder(g, ops, this), listener_(listener) {}
 
   void ReplaceAllUsesWith(Value* from, Value* to) {
     if (listener_ && from != to) listener_->UsesReplacing(from, to);
-    graph_.ReplaceAllUsesWith(from, to);
+    graph().ReplaceAllUsesWith(from, to);
     if (listener_) listener_->UsesReplaced(from, to);
   }
 
   // Erases `n`, whose results must be unused.
   void Erase(Node* n) {
     if (listener_) listener_->NodeErasing(n);
-    graph_.Erase(n);
+    graph().Erase(n);
   }
   // Erases `n` if none of its results is used; returns whether it did.
   bool EraseIfDead(Node* n) {
@@ -88,16 +63,19 @@ class Rewriter {
   // refused replacement used, forever).
   void Rollback() {
     for (size_t i = created_.size(); i-- > 0;) {
-      if (!created_[i]->is_dead()) graph_.Erase(created_[i]);
+      if (!created_[i]->is_dead()) graph().Erase(created_[i]);
     }
     created_.clear();
   }
 
  private:
-  Graph& graph_;
+  // Builder::Listener: every node the builder side creates.
+  void NodeCreated(Node* n) override {
+    created_.push_back(n);
+    if (listener_) listener_->NodeCreated(n);
+  }
+
   RewriteListener* listener_;
-  Node* before_ = nullptr;
-  uint32_t loc_ = 0;
   std::vector<Node*> created_;
 };
 

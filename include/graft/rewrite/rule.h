@@ -36,7 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "graft/ir/graph.h"
-#include "graft/ir/verifier.h"
+#include "graft/ir/printer.h"
 #include "graft/match/matchers.h"
 #include "graft/match/state.h"
 #include "graft/rewrite/rewriter.h"

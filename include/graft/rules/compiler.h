@@ -29,7 +29,7 @@
 #include "graft/ir/limits.h"
 #include "graft/match/matchers.h"
 #include "graft/ops/catalogue.h"
-#include "graft/ops/infer.h"
+#include "graft/ir/op_call.h"
 #include "graft/rewrite/rule.h"
 #include "graft/rules/ast.h"
 
@@ -246,7 +246,7 @@ class RuleCompiler {
             return ErrorAt(n.pos, absl::StrCat("transpose takes 1 argument, got ", n.children.size()));
           return CollectVars(*n.children[0], Slot::kTensor, lhs);
         }
-        auto op = ResolveOp(n.name);
+        auto op = Ops().Resolve(n.name);
         if (!op.ok()) return ErrorAt(n.pos, op.status().message());
         // An opaque op has no schema to bound its arity; a node stores 16 bits.
         if (n.children.size() > Node::kMaxArgs)
@@ -368,7 +368,7 @@ class RuleCompiler {
           return match::DynP(match::TransposeP<match::DynP>(std::move(inner)));
         }
         match::DynOpP op;
-        GRAFT_ASSIGN_OR_RETURN(op.op, ResolveOp(n.name));
+        GRAFT_ASSIGN_OR_RETURN(op.op, Ops().Resolve(n.name));
         for (const PatPtr& c : n.children) {
           GRAFT_ASSIGN_OR_RETURN(match::DynP child, Build(*c));
           op.children.push_back(std::move(child));
@@ -591,7 +591,7 @@ inline absl::StatusOr<RuleSet> Compile(const std::vector<const RuleFile*>& files
       if (!fresh)
         return compiler_internal::ErrorAt(a.pos, absl::StrCat("alias '", a.name, "' is already defined at ",
                                                               it->second->pos.ToString()));
-      if (ResolveOp(a.name).ok() && a.name != "transpose")
+      if (Ops().Resolve(a.name).ok() && a.name != "transpose")
         return compiler_internal::ErrorAt(
             a.pos, absl::StrCat("alias '", a.name, "' would hide the catalogue op of that name"));
     }

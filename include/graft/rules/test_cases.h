@@ -24,6 +24,7 @@
 #include "graft/ir/parser.h"
 #include "graft/ir/printer.h"
 #include "graft/ir/verifier.h"
+#include "graft/ops/catalogue.h"
 #include "graft/rewrite/rule.h"
 #include "graft/rules/ast.h"
 #include "graft/rules/loader.h"
@@ -57,9 +58,9 @@ inline absl::StatusOr<std::vector<RuleCase>> ParseCases(absl::string_view text,
     }
     if (in.tok().kind != Token::kIdent) return in.Expected("the rule's name");
     c.rule = std::string(in.Take().text);
-    GRAFT_ASSIGN_OR_RETURN(c.before, graft::parser_internal::GraphParser(in).Parse());
+    GRAFT_ASSIGN_OR_RETURN(c.before, graft::parser_internal::GraphParser(in, Ops()).Parse());
     if (c.fires) {
-      GRAFT_ASSIGN_OR_RETURN(c.after, graft::parser_internal::GraphParser(in).Parse());
+      GRAFT_ASSIGN_OR_RETURN(c.after, graft::parser_internal::GraphParser(in, Ops()).Parse());
     }
     cases.push_back(std::move(c));
   }

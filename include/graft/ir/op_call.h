@@ -1,17 +1,63 @@
-// Checking a call against its op's schema and inferring its result types:
-// what the builder does before creating a node and the verifier does for
-// every node.
-#ifndef GRAFT_OPS_INFER_H_
-#define GRAFT_OPS_INFER_H_
+// A call of an op: the op and its arguments, checked against the op's schema
+// and typed by the schema's shape function. What the builder does before
+// creating a node, the verifier for every node, and the parsers for every
+// call they read. Independent of which ops exist (graft/ops/ registers them).
+#ifndef GRAFT_IR_OP_CALL_H_
+#define GRAFT_IR_OP_CALL_H_
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "graft/ir/graph.h"
-#include "graft/ops/catalogue.h"
-#include "graft/ops/shape_functions.h"
+#include "graft/ir/op.h"
+#include "graft/ir/status.h"
 
 namespace graft {
+
+// What a shape function sees: the op and its arguments, with defaults from
+// the schema filled in for trailing arguments the call left out.
+class OpCall {
+ public:
+  OpCall(const OpDef* op, absl::Span<const Arg> args) : op_(op), args_(args) {}
+
+  const OpDef* op() const { return op_; }
+  absl::string_view name() const { return op_->base_name(); }
+  // Argument `i`, or the schema's default when the call left it out.
+  Arg arg(int i) const {
+    if (i < static_cast<int>(args_.size())) return args_[i];
+    const OpSchema* s = op_->schema();
+    return s ? s->ArgOrDefault(args_, i) : Arg();
+  }
+  bool is_none(int i) const {
+    Arg a = arg(i);
+    return a.is_literal() && a.literal()->is_none();
+  }
+  // Type of tensor argument `i` (the catalogue's verifier has checked kinds).
+  TensorType type(int i) const {
+    Value* v = arg(i).value();
+    return v ? v->type() : TensorType();
+  }
+  const Literal* lit(int i) const { return arg(i).literal(); }
+  int64_t int_arg(int i) const { return lit(i)->as_int(); }
+  absl::Span<const int64_t> ints(int i) const { return lit(i)->as_ints(); }
+
+  absl::Status Error(absl::string_view msg) const {
+    return absl::InvalidArgumentError(absl::StrCat(name(), ": ", msg));
+  }
+  // A size formula whose value does not fit int64: no tensor has that many
+  // elements, and a wrapped number could fake a match or become a bad Dim.
+  absl::Status Overflow(absl::string_view quantity) const {
+    return Error(absl::StrCat(quantity, " overflows int64"));
+  }
+
+ private:
+  const OpDef* op_;
+  absl::Span<const Arg> args_;
+};
 
 constexpr absl::string_view ParamKindName(ParamKind k) {
   switch (k) {
@@ -76,7 +122,7 @@ inline absl::Status CheckArgs(const OpDef* op, absl::Span<const Arg> args) {
   return absl::OkStatus();
 }
 
-// Result types of `op` applied to `args`, by the catalogue's shape function.
+// Result types of `op` applied to `args`, by its schema's shape function.
 inline absl::StatusOr<TypeList> InferTypes(const OpDef* op, absl::Span<const Arg> args) {
   const OpSchema* s = op->schema();
   if (!s || !s->shape_fn)
@@ -88,4 +134,4 @@ inline absl::StatusOr<TypeList> InferTypes(const OpDef* op, absl::Span<const Arg
 
 }  // namespace graft
 
-#endif  // GRAFT_OPS_INFER_H_
+#endif  // GRAFT_IR_OP_CALL_H_
