@@ -29,7 +29,6 @@ class Builder {
 
   Builder(Graph& graph, OpRegistry& ops, Listener* listener = nullptr)
       : graph_(graph), ops_(ops), listener_(listener) {}
-  virtual ~Builder() = default;
 
   Graph& graph() const { return graph_; }
   OpRegistry& ops() const { return ops_; }
