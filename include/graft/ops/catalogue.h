@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "graft/ir/op.h"
+#include "graft/ir/status.h"
 #include "graft/ops/shape_functions.h"
 
 namespace graft {
@@ -145,9 +146,9 @@ inline absl::StatusOr<const OpDef*> ResolveOp(absl::string_view name) {
   auto it = c.short_names.find(name);
   if (it != c.short_names.end()) return it->second;
   if (name.find("::") == absl::string_view::npos && name.find('.') == absl::string_view::npos)
-    return absl::NotFoundError(absl::StrCat(
+    return WithErrorKind(absl::NotFoundError(absl::StrCat(
         "unknown op '", name, "' (not in the catalogue; write a qualified name such as 'aten::",
-        name, ".default' for an op outside it)"));
+        name, ".default' for an op outside it)")), ErrorKind::kUnknownOp);
   return c.registry.Intern(name);
 }
 
