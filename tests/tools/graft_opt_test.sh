@@ -34,6 +34,17 @@ assert t["tried"] == sum(x["tried"] for x in s["rules"]), s
 assert s["converged"] is True and s["stopped_by"] is None and s["stop_reason"] is None, s
 assert s["iterations"] >= 1 and s["still_firing"] == [], s
 ' "$tmp/stats.json"
+printf 'rule relu_rank3:\n  relu(x) -> gelu(x)\n  where rank(x) == 3\n' >"$tmp/rank3.rules"
+printf 'graph @g(%%x: f32[4]) {\n  %%y = aten::relu.default(%%x)\n  return %%y\n}\n' >"$tmp/one_relu.graft"
+"$opt" "$tmp/one_relu.graft" --rules "$tmp/rank3.rules" --stats=json >/dev/null 2>"$tmp/refused.json"
+check "--stats=json: refusals with their reasons" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+[r] = s["rules"]
+assert (r["name"], r["matched"], r["applied"], r["refused"]) == ("relu_rank3", 1, 0, 1), r
+assert r["refusals"] == {"constraint '"'rank(x) == 3'"' fails": 1}, r
+assert s["totals"]["refused"] == 1 and s["rewrites"] == 0, s
+' "$tmp/refused.json"
 "$opt" "$fixture" --stats=xml >/dev/null 2>"$tmp/err"; rc=$?
 check "--stats=xml: usage error naming the choices" bash -c "test $rc -eq 2 && grep -q -- \"--stats takes text or json, not 'xml'\" '$tmp/err'"
 
@@ -104,10 +115,16 @@ check "-o a directory: exit 1 and a message" bash -c "test $rc -eq 1 && grep -q 
 
 # A rule that grows the graph forever is stopped by a cap the warning names.
 printf 'rule grow:\n  relu(x) -> relu(relu(x))\n' >"$tmp/grow.rules"
-printf 'graph @g(%%x: f32[4]) {\n  %%y = aten::relu.default(%%x)\n  return %%y\n}\n' >"$tmp/one_relu.graft"
 "$opt" "$tmp/one_relu.graft" --rules "$tmp/grow.rules" --max-rewrites 100000 --max-growth 0 -o "$tmp/grown.graft" 2>"$tmp/err"; rc=$?
 check "--max-growth stops a growing rule" grep -q 'did not converge (stopped by max_growth: the graph grew' "$tmp/err"
 check "--max-growth: the graph is still written" bash -c "test $rc -eq 0 && grep -q 'aten::relu.default' '$tmp/grown.graft'"
+"$opt" "$tmp/one_relu.graft" --rules "$tmp/grow.rules" --max-rewrites 100000 --max-growth 0 --stats=json -o "$tmp/grown.graft" 2>"$tmp/err"
+check "--stats=json: the cap that stopped the driver" python3 -c '
+import json, sys
+s = json.loads(next(l for l in open(sys.argv[1]) if l.startswith("{")))
+assert s["converged"] is False and s["stopped_by"] == "max_growth", s
+assert s["stop_reason"].startswith("max_growth: the graph grew") and s["still_firing"] == ["grow"], s
+' "$tmp/err"
 "$opt" "$tmp/one_relu.graft" --max-work x 2>"$tmp/err"; rc=$?
 check "--max-work x: usage error" bash -c "test $rc -eq 2 && grep -q -- \"--max-work takes a non-negative integer, or -1 for no cap, not 'x'\" '$tmp/err'"
 

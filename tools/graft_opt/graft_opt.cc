@@ -82,7 +82,7 @@ std::vector<Flag> FlagTable(Options& o) {
        "keeping its mode); devices and FIFOs are written directly; symbolic links are followed",
        "standard output", SetPath(&o.output)},
       {"--rules", "", V::kRequired, "PATH", "a .rules file or a directory of them; repeatable",
-       "graft's catalogue (patterns/), built in", AppendPath(&o.rule_paths)},
+       "graft's catalogue, patterns/, built in", AppendPath(&o.rule_paths)},
       {"--only", "", V::kRequired, "R1,R2", "run only these rules", "", AppendList(&o.driver.only)},
       {"--disable", "", V::kRequired, "R1,R2", "run every rule but these", "",
        AppendList(&o.driver.disabled)},
