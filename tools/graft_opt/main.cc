@@ -1,4 +1,5 @@
 // graft-opt's entry point: the formats it knows and the built-in catalogue.
+// The only file of the tool that includes libtorch (torchscript_format.h).
 #include "tools/graft_opt/exir_format.h"
 #include "tools/graft_opt/graft_opt.h"
 #include "tools/graft_opt/torchscript_format.h"

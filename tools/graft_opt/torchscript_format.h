@@ -41,15 +41,11 @@ inline Format TorchScriptFormat() {
               GRAFT_ASSIGN_OR_RETURN(options.input_types,
                                      ParseTypeList(read.input_types, "--input-types"));
             }
-            absl::StatusOr<TorchScriptModuleRewrite> r =
-                LoadTorchScriptForRewrite(bytes, options, read.path);
-            if (!r.ok() && read.input_types.empty() &&
-                HasErrorKind(r.status(), ErrorKind::kMissingInputTypes))
-              return absl::Status(r.status().code(),
-                                  absl::StrCat(r.status().message(),
-                                               "; graft-opt takes them as --input-types 'f32[1, 128], ...'"));
-            if (!r.ok()) return r.status();
-            return std::unique_ptr<GraphDocument>(new TorchScriptDocument(std::move(*r)));
+            // An error without input types carries ErrorKind::kMissingInputTypes,
+            // from which graft-opt's Main says how to give them.
+            GRAFT_ASSIGN_OR_RETURN(TorchScriptModuleRewrite r,
+                                   LoadTorchScriptForRewrite(bytes, options, read.path));
+            return std::unique_ptr<GraphDocument>(new TorchScriptDocument(std::move(r)));
           },
           [](GraphDocument& doc) -> absl::StatusOr<std::string> {
             if (auto* ts = dynamic_cast<TorchScriptDocument*>(&doc))

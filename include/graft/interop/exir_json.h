@@ -185,8 +185,9 @@ inline absl::Status CheckJsonText(absl::string_view in, absl::string_view filena
   int64_t line = 1;
   size_t line_start = 0;
   auto at = [&](size_t i, absl::string_view what) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(filename, ":", line, ":", i - line_start + 1, ": ", what));
+    return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(filename, ":", line, ":",
+                                                                 i - line_start + 1, ": ", what)),
+                         ErrorKind::kMalformedInput);
   };
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
@@ -203,8 +204,9 @@ inline absl::Status CheckJsonText(absl::string_view in, absl::string_view filena
       line_start = i + 1;
     } else if (c == '[' || c == '{') {
       if (++depth > max_depth)
-        return at(i, absl::StrCat("JSON nested deeper than kMaxJsonNestingDepth (", max_depth,
-                                  " levels of [ and {)"));
+        return WithErrorKind(at(i, absl::StrCat("JSON nested deeper than kMaxJsonNestingDepth (",
+                                                max_depth, " levels of [ and {)")),
+                             ErrorKind::kLimitExceeded);
     } else if (c == ']' || c == '}') {
       --depth;  // unbalanced: nlohmann reports it
     } else if (c == '-' || (c >= '0' && c <= '9')) {
@@ -382,20 +384,24 @@ class Program {
     try {
       p.doc_ = Json::parse(exir_internal::QuoteNonFinite(json_text));
     } catch (const Json::parse_error& e) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(filename, ": not valid JSON: ", e.what()));
+      return WithErrorKind(
+          absl::InvalidArgumentError(absl::StrCat(filename, ": not valid JSON: ", e.what())),
+          ErrorKind::kMalformedInput);
     } catch (const Json::exception& e) {
       // CheckJsonText finds the numbers nlohmann refuses; this is a last
       // line of defence (out_of_range and whatever a later version throws).
-      return absl::InvalidArgumentError(
-          absl::StrCat(filename, ": cannot read this JSON: ", e.what()));
+      return WithErrorKind(
+          absl::InvalidArgumentError(absl::StrCat(filename, ": cannot read this JSON: ", e.what())),
+          ErrorKind::kMalformedInput);
     }
     absl::Status s;
     try {
       s = p.Import();
     } catch (const Json::exception& e) {
       // Accessors below check types first; this is a last line of defence.
-      s = absl::InvalidArgumentError(absl::StrCat(p.filename_, ": malformed program: ", e.what()));
+      s = WithErrorKind(
+          absl::InvalidArgumentError(absl::StrCat(p.filename_, ": malformed program: ", e.what())),
+          ErrorKind::kMalformedInput);
     }
     if (!s.ok()) return s;
     return p;
@@ -440,7 +446,9 @@ class Program {
   };
 
   absl::Status Error(absl::string_view where, absl::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat(filename_, ": ", where, ": ", what));
+    return WithErrorKind(
+        absl::InvalidArgumentError(absl::StrCat(filename_, ": ", where, ": ", what)),
+        ErrorKind::kMalformedInput);
   }
 
   static const Json* Find(const Json& obj, absl::string_view key) {
@@ -828,8 +836,10 @@ class Program {
     TypeList types;
     for (const auto& r : results) types.push_back(r.second);
     if (args.size() > Node::kMaxArgs || types.size() > Node::kMaxResults)
-      return Error(where, absl::StrCat("has ", args.size(), " arguments and ", types.size(),
-                                       " results; a graft node holds at most ", Node::kMaxArgs));
+      return WithErrorKind(
+          Error(where, absl::StrCat("has ", args.size(), " arguments and ", types.size(),
+                                    " results; a graft node holds at most ", Node::kMaxArgs)),
+          ErrorKind::kLimitExceeded);
     Node* n = graph_->CreateNode(op, args, types, nullptr, loc_id);
     for (size_t r = 0; r < results.size(); ++r) {
       if (values_.contains(results[r].first))

@@ -29,6 +29,7 @@
 #include "absl/strings/string_view.h"
 #include "graft/ir/checked_math.h"
 #include "graft/ir/limits.h"
+#include "graft/ir/status.h"
 
 namespace graft {
 namespace zip {
@@ -104,7 +105,8 @@ inline absl::StatusOr<std::vector<Entry>> ReadStored(absl::string_view bytes,
   using zip_internal::U16;
   using zip_internal::U32;
   auto fail = [&](absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat(filename, ": ", what));
+    return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(filename, ": ", what)),
+                         ErrorKind::kMalformedInput);
   };
   const int64_t size = static_cast<int64_t>(bytes.size());
   // Whether [offset, offset + len) lies within [0, end).
@@ -127,12 +129,14 @@ inline absl::StatusOr<std::vector<Entry>> ReadStored(absl::string_view bytes,
   uint32_t cd_size = U32(bytes, eocd + 12);
   uint32_t cd_offset = U32(bytes, eocd + 16);
   if (count == 0xFFFF || cd_offset == 0xFFFFFFFFu)
-    return fail("ZIP64 archives are not supported");
+    return WithErrorKind(fail("ZIP64 archives are not supported"), ErrorKind::kUnsupported);
   if (!within(cd_offset, cd_size, eocd)) return fail("corrupt zip (central directory out of range)");
   if (count > limits.max_entries)
-    return fail(absl::StrCat("the central directory lists ", count,
-                             " entries, more than kMaxZipEntries (", limits.max_entries,
-                             "); executorch.exir.save writes five"));
+    return WithErrorKind(
+        fail(absl::StrCat("the central directory lists ", count,
+                          " entries, more than kMaxZipEntries (", limits.max_entries,
+                          "); executorch.exir.save writes five")),
+        ErrorKind::kLimitExceeded);
   std::vector<Entry> entries;
   // [local header, end of data) of each entry, to refuse overlaps.
   std::vector<std::pair<int64_t, int64_t>> spans;
@@ -155,12 +159,16 @@ inline absl::StatusOr<std::vector<Entry>> ReadStored(absl::string_view bytes,
     uint32_t local = U32(bytes, p + 42);
     if (!within(p + 46, name_len, eocd)) return fail("corrupt zip (entry name out of range)");
     e.name = std::string(bytes.substr(p + 46, name_len));
-    if (flags & 1) return fail(absl::StrCat("entry '", e.name, "' is encrypted"));
+    if (flags & 1)
+      return WithErrorKind(fail(absl::StrCat("entry '", e.name, "' is encrypted")),
+                           ErrorKind::kUnsupported);
     if (method != 0)
-      return fail(absl::StrCat("entry '", e.name, "' is compressed (method ", method,
-                               "); graft reads the uncompressed zips executorch.exir.save writes"));
+      return WithErrorKind(
+          fail(absl::StrCat("entry '", e.name, "' is compressed (method ", method,
+                            "); graft reads the uncompressed zips executorch.exir.save writes")),
+          ErrorKind::kUnsupported);
     if (csize == 0xFFFFFFFFu || usize == 0xFFFFFFFFu || local == 0xFFFFFFFFu)
-      return fail("ZIP64 archives are not supported");
+      return WithErrorKind(fail("ZIP64 archives are not supported"), ErrorKind::kUnsupported);
     if (csize != usize) return fail(absl::StrCat("corrupt zip (entry '", e.name, "' sizes differ)"));
     if (!within(local, 30, cd_offset) || U32(bytes, local) != 0x04034b50)
       return fail(absl::StrCat("corrupt zip (no local header for '", e.name, "')"));
@@ -169,8 +177,9 @@ inline absl::StatusOr<std::vector<Entry>> ReadStored(absl::string_view bytes,
       return fail(absl::StrCat("corrupt zip (entry '", e.name, "' truncated or runs into the central directory)"));
     std::optional<int64_t> sum = CheckedAdd(total, int64_t{usize});
     if (!sum || *sum > limits.max_total_bytes)
-      return fail(absl::StrCat("the entries hold more than kMaxZipTotalBytes (",
-                               limits.max_total_bytes, " bytes) in all"));
+      return WithErrorKind(fail(absl::StrCat("the entries hold more than kMaxZipTotalBytes (",
+                                             limits.max_total_bytes, " bytes) in all")),
+                           ErrorKind::kLimitExceeded);
     total = *sum;
     e.data = bytes.substr(data, csize);
     spans.emplace_back(local, data + csize);
@@ -276,11 +285,15 @@ class Archive {
       if (a.entries_[i].name == kProgramEntry) a.program_ = static_cast<int>(i);
     }
     if (a.program_ < 0)
-      return absl::InvalidArgumentError(absl::StrCat(
-          filename, ": no ", kProgramEntry, " in this zip (is it from executorch.exir.save?)"));
+      return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(
+                               filename, ": no ", kProgramEntry,
+                               " in this zip (is it from executorch.exir.save?)")),
+                           ErrorKind::kMalformedInput);
     const zip::Entry& p = a.entries_[a.program_];
     if (zip::Crc32(p.data) != p.crc)
-      return absl::DataLossError(absl::StrCat(filename, ": ", kProgramEntry, " fails its CRC check"));
+      return WithErrorKind(
+          absl::DataLossError(absl::StrCat(filename, ": ", kProgramEntry, " fails its CRC check")),
+          ErrorKind::kMalformedInput);
     return a;
   }
 

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "graft/ir/status.h"
 
 namespace graft {
 
@@ -50,7 +51,8 @@ class Lexer {
   // "file:line:col: msg" for a token's position.
   std::string Where(const Token& t) const { return absl::StrCat(file_, ":", t.line, ":", t.col); }
   absl::Status Error(const Token& t, absl::string_view msg) const {
-    return absl::InvalidArgumentError(absl::StrCat(Where(t), ": ", msg));
+    return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(Where(t), ": ", msg)),
+                         ErrorKind::kSyntax);
   }
   absl::string_view filename() const { return file_; }
 

@@ -209,7 +209,8 @@ class GraphParser {
     if (in_.tok().kind != Token::kIdent) return in_.Expected("an op name such as aten::mm.default");
     Token op_tok = in_.Take();
     auto op = ops_.Resolve(op_tok.text);
-    if (!op.ok()) return in_.ErrorAt(op_tok, op.status().message());
+    if (!op.ok())
+      return WithErrorKind(in_.ErrorAt(op_tok, op.status().message()), ErrorKind::kUnknownOp);
     GRAFT_RETURN_IF_ERROR(in_.Expect("(", "after the op name"));
     std::vector<Arg> args;
     if (!in_.Accept(")")) {
@@ -226,12 +227,15 @@ class GraphParser {
     }
     // A node stores its counts in 16 bits.
     if (args.size() > Node::kMaxArgs)
-      return in_.ErrorAt(op_tok, absl::StrCat(op_tok.text, " has ", args.size(),
-                                              " arguments; a node holds at most ", Node::kMaxArgs));
+      return WithErrorKind(in_.ErrorAt(op_tok, absl::StrCat(op_tok.text, " has ", args.size(),
+                                                            " arguments; a node holds at most ",
+                                                            Node::kMaxArgs)),
+                           ErrorKind::kLimitExceeded);
     if (results.size() > Node::kMaxResults)
-      return in_.ErrorAt(op_tok, absl::StrCat(op_tok.text, " has ", results.size(),
-                                              " results; a node holds at most ",
-                                              Node::kMaxResults));
+      return WithErrorKind(in_.ErrorAt(op_tok, absl::StrCat(op_tok.text, " has ", results.size(),
+                                                            " results; a node holds at most ",
+                                                            Node::kMaxResults)),
+                           ErrorKind::kLimitExceeded);
     TypeList types;
     bool typed = in_.Accept(":");
     if (typed) {

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace graft {
@@ -65,6 +66,16 @@ inline std::optional<ErrorKind> ErrorKindOf(const absl::Status& s) {
 inline bool HasErrorKind(const absl::Status& s, ErrorKind kind) {
   std::optional<ErrorKind> k = ErrorKindOf(s);
   return k && *k == kind;
+}
+
+// `s` with "context: " before its message, keeping its code and payloads
+// (its kind): for a caller that says where an error from below happened,
+// such as the include that led to a rule file's error.
+inline absl::Status WithContext(const absl::Status& s, absl::string_view context) {
+  if (s.ok()) return s;
+  absl::Status out(s.code(), absl::StrCat(context, ": ", s.message()));
+  s.ForEachPayload([&out](absl::string_view url, const absl::Cord& p) { out.SetPayload(url, p); });
+  return out;
 }
 
 }  // namespace graft

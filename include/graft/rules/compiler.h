@@ -39,7 +39,8 @@ namespace rules {
 namespace compiler_internal {
 
 inline absl::Status ErrorAt(const SourcePos& pos, absl::string_view msg) {
-  return absl::InvalidArgumentError(absl::StrCat(pos.ToString(), ": ", msg));
+  return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(pos.ToString(), ": ", msg)),
+                       ErrorKind::kSyntax);
 }
 
 inline uint8_t MaskOf(absl::string_view prefix) {
@@ -115,9 +116,10 @@ class RuleCompiler {
   // the rule that started the expansion (the line the user wrote).
   absl::Status TooLarge(const PatPtr& at, absl::string_view what) const {
     const PatNode& use = outer_use_ ? *outer_use_ : *at;
-    return ErrorAt(use.pos, outer_use_
-                                ? absl::StrCat("alias '", use.name, "' expands to ", what)
-                                : absl::StrCat("the pattern has ", what));
+    return WithErrorKind(
+        ErrorAt(use.pos, outer_use_ ? absl::StrCat("alias '", use.name, "' expands to ", what)
+                                    : absl::StrCat("the pattern has ", what)),
+        ErrorKind::kLimitExceeded);
   }
   absl::Status CheckExpanded(const PatPtr& at, const Expanded& e) const {
     if (e.size > kMaxExpandedPatternNodes)
@@ -247,11 +249,14 @@ class RuleCompiler {
           return CollectVars(*n.children[0], Slot::kTensor, lhs);
         }
         auto op = Ops().Resolve(n.name);
-        if (!op.ok()) return ErrorAt(n.pos, op.status().message());
+        if (!op.ok())
+          return WithErrorKind(ErrorAt(n.pos, op.status().message()), ErrorKind::kUnknownOp);
         // An opaque op has no schema to bound its arity; a node stores 16 bits.
         if (n.children.size() > Node::kMaxArgs)
-          return ErrorAt(n.pos, absl::StrCat(n.name, " has ", n.children.size(),
-                                             " arguments; a node holds at most ", Node::kMaxArgs));
+          return WithErrorKind(
+              ErrorAt(n.pos, absl::StrCat(n.name, " has ", n.children.size(),
+                                          " arguments; a node holds at most ", Node::kMaxArgs)),
+              ErrorKind::kLimitExceeded);
         const OpSchema* schema = (*op)->schema();
         if (schema) {
           int k = static_cast<int>(n.children.size());

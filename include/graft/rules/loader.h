@@ -56,8 +56,9 @@ inline absl::StatusOr<std::string> ReadBounded(int fd, absl::string_view name, i
       return absl::DataLossError(absl::StrCat(name, ": read error (", std::strerror(errno), ")"));
     if (n == 0) return out;
     if (static_cast<int64_t>(out.size()) + n > max_bytes)
-      return absl::ResourceExhaustedError(absl::StrCat(name, ": larger than ", limit_name, " (",
-                                                       max_bytes, " bytes)"));
+      return WithErrorKind(absl::ResourceExhaustedError(absl::StrCat(
+                               name, ": larger than ", limit_name, " (", max_bytes, " bytes)")),
+                           ErrorKind::kLimitExceeded);
     out.append(buf, static_cast<size_t>(n));
   }
 }
@@ -85,8 +86,10 @@ inline absl::StatusOr<std::string> ReadFile(const std::string& path,
                                                    loader_internal::FileTypeName(st.st_mode),
                                                    "); graft reads only regular files"));
   if (st.st_size > max_bytes)
-    return absl::ResourceExhaustedError(absl::StrCat(path, ": ", st.st_size, " bytes, larger than ",
-                                                     limit_name, " (", max_bytes, " bytes)"));
+    return WithErrorKind(
+        absl::ResourceExhaustedError(absl::StrCat(path, ": ", st.st_size, " bytes, larger than ",
+                                                  limit_name, " (", max_bytes, " bytes)")),
+        ErrorKind::kLimitExceeded);
   return ReadBounded(fd, path, max_bytes, limit_name, st.st_size);
 }
 
@@ -136,8 +139,10 @@ class RuleLoader {
       return absl::InvalidArgumentError(absl::StrCat("include cycle: ", path, " includes itself"));
     // Each level of includes is a level of recursion here.
     if (static_cast<int>(stack.size()) >= kMaxIncludeDepth)
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": includes nested deeper than kMaxIncludeDepth (", kMaxIncludeDepth, ")"));
+      return WithErrorKind(absl::InvalidArgumentError(absl::StrCat(
+                               path, ": includes nested deeper than kMaxIncludeDepth (",
+                               kMaxIncludeDepth, ")")),
+                           ErrorKind::kLimitExceeded);
     if (!loaded_.insert(canonical).second) return absl::OkStatus();  // included twice: once
     GRAFT_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
     GRAFT_ASSIGN_OR_RETURN(RuleFile f, ParseRuleFile(text, path));
@@ -146,8 +151,7 @@ class RuleLoader {
       std::filesystem::path inc = std::filesystem::path(path).parent_path() / name;
       absl::Status s = AddFile(inc.string(), stack);
       if (!s.ok())
-        return absl::Status(s.code(), absl::StrCat(pos.ToString(), ": in include \"", name,
-                                                   "\": ", s.message()));
+        return WithContext(s, absl::StrCat(pos.ToString(), ": in include \"", name, "\""));
     }
     files_.push_back(std::make_unique<RuleFile>(std::move(f)));
     return absl::OkStatus();

@@ -75,8 +75,10 @@ class RuleParser {
   };
   absl::Status Enter() {
     if (++depth_ <= max_depth_) return absl::OkStatus();
-    return in_.ErrorAt(in_.tok(), absl::StrCat("nested deeper than kMaxRuleNestingDepth (",
-                                               max_depth_, " levels of calls, groups or operators)"));
+    return WithErrorKind(
+        in_.ErrorAt(in_.tok(), absl::StrCat("nested deeper than kMaxRuleNestingDepth (", max_depth_,
+                                            " levels of calls, groups or operators)")),
+        ErrorKind::kLimitExceeded);
   }
 
   absl::StatusOr<std::string> Name(absl::string_view what) {
