@@ -1048,7 +1048,7 @@ TEST(DriverTest, DefaultGrowthCapStopsAGrowingRule) {
   // With the cap off, max_rewrites stops it, and says so.
   g = ReluChain(1000);
   DriverOptions options;
-  options.max_growth = -1;
+  options.max_growth = DriverOptions::kNoCap;
   r = RunDriver(*g, GrowingRules(), options);
   EXPECT_FALSE(r.converged);
   EXPECT_EQ(r.stopped_by, "max_rewrites");
