@@ -46,8 +46,8 @@
 
 namespace graft {
 
-class RuleBuilder;
-
+// Built by rule() below; what follows the pattern and replacement (benefit,
+// constraints, ...) is set through the RuleBuilder it returns.
 class Rule {
  public:
   using Predicate = std::function<bool(const MatchState&)>;
