@@ -41,7 +41,7 @@ std::unique_ptr<Graph> LoadFixture() {
   return MustParse(text.str());
 }
 
-std::unique_ptr<Rule> MmRule() {
+RuleBuilder MmRule() {
   Var x("x"), W("W");
   return rule("mm_transposed_weight_to_linear", m::mm(x, m::transpose(m::constant(W))),
               m::linear(x, W));
@@ -51,33 +51,18 @@ std::unique_ptr<Rule> MmRule() {
 // The shape conditions that make it exact: the inner view flattens x's
 // leading dims (x's last dim is the mm's inner dim), and the outer view
 // restores them; the type check refuses any other reshape.
-std::unique_ptr<Rule> WhisperRule() {
+RuleBuilder WhisperRule() {
   Var x("x"), W("W");
-  auto r = rule("whisper_logits_to_linear",
-                m::view_copy(m::mm(m::view_copy(x, m::_), m::transpose(m::constant(W))), m::_),
-                m::linear(x, W));
-  r->Where(
-      [x, W](const MatchState& s) {
-        TensorType tx = s.type(x), tw = s.type(W);
-        return tx.known() && tw.known() && tx.rank() >= 2 && tw.rank() == 2 &&
-               tx.dim(-1) == tw.dim(1);
-      },
-      "last dim of x == in-features of W");
-  return r;
+  return rule("whisper_logits_to_linear",
+              m::view_copy(m::mm(m::view_copy(x, m::_), m::transpose(m::constant(W))), m::_),
+              m::linear(x, W))
+      .Where("dim(x, -1) == dim(W, 1)",
+             [x, W](const MatchState& s) { return dim(s, x, -1) == dim(s, W, 1); });
 }
 
-std::unique_ptr<Rule> ViewOfView() {
+RuleBuilder ViewOfView() {
   Var x("x"), s("s");
   return rule("view_of_view", m::view_copy(m::view_copy(x, m::_), s), m::view_copy(x, s));
-}
-
-RuleSet Rules(std::vector<std::unique_ptr<Rule>> rules) {
-  RuleSet set;
-  for (auto& r : rules) {
-    absl::Status st = set.Add(std::move(r));
-    EXPECT_TRUE(st.ok()) << st;
-  }
-  return set;
 }
 
 // Runs the driver, failing the test on an error.
@@ -104,7 +89,7 @@ graph @whisper_logits(
 
 TEST(DriverTest, WhisperRuleTurnsTheFixtureIntoOneLinear) {
   auto g = LoadFixture();
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(WhisperRule()).ok());
   DriverOptions options;
   options.verify_each = true;
@@ -122,7 +107,7 @@ TEST(DriverTest, WhisperRuleTurnsTheFixtureIntoOneLinear) {
 
 TEST(DriverTest, MmRuleAloneOnTheFixture) {
   auto g = LoadFixture();
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(MmRule()).ok());
   DriverResult r = RunDriver(*g, rules);
   EXPECT_TRUE(r.converged);
@@ -145,7 +130,7 @@ graph @whisper_logits(
 // when the mm rule comes first in the rule set.
 TEST(DriverTest, LargerPatternRootedAtTheUserWins) {
   auto g = LoadFixture();
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(MmRule()).ok());
   ASSERT_TRUE(rules.Add(WhisperRule()).ok());
   DriverResult r = RunDriver(*g, rules);
@@ -175,7 +160,7 @@ graph @g(%x: f32[1, 128, 384], parameter %w: f32[51864, 384]) {
 }
 )";
   auto g = MustParse(kOtherOuterView);
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(WhisperRule()).ok());
   DriverResult r = RunDriver(*g, rules);
   EXPECT_TRUE(r.converged);
@@ -202,7 +187,7 @@ graph @g(%x: f32[1, 384, 128], parameter %w: f32[51864, 384]) {
   EXPECT_EQ(r.rewrites, 0);
   EXPECT_EQ(Numbered(*g), Canon(kOtherInnerView));
   EXPECT_EQ(r.StatsFor("whisper_logits_to_linear")
-                ->refusals.at("constraint 'last dim of x == in-features of W' fails"),
+                ->refusals.at("constraint 'dim(x, -1) == dim(W, 1)' fails"),
             1);
 }
 
@@ -223,7 +208,7 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4], buffer %b: f32[3, 4], constant 
   return %mm1, %mm2, %mm3, %mm4, %mm5
 }
 )");
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(MmRule()).ok());
   DriverOptions options;
   options.verify_each = true;
@@ -259,7 +244,7 @@ graph @views(%x: f32[2, 3, 4]) {
 }
 )";
   auto g = MustParse(kChain);
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(ViewOfView()).ok());
   DriverOptions options;
   options.verify_each = true;
@@ -303,9 +288,10 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
   auto make_rules = [&] {
     RuleSet rules;
     EXPECT_TRUE(rules.Add(MmRule()).ok());
-    auto r = rule("relu_of_transpose", m::relu(m::t_copy(W)), m::t_copy(m::relu(W)));
-    r->AllowDuplication();
-    EXPECT_TRUE(rules.Add(std::move(r)).ok());
+    EXPECT_TRUE(
+        rules.Add(rule("relu_of_transpose", m::relu(m::t_copy(W)), m::t_copy(m::relu(W)))
+                      .AllowDuplication())
+            .ok());
     return rules;
   };
   const char* kDone = R"(
@@ -352,7 +338,7 @@ graph @ln(%x: f32[2, 8], %w: f32[8], %b: f32[8]) {
 }
 )");
   Var x("x"), s("s"), w("w"), b("b");
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules
                   .Add(rule("ln_eps", m::native_layer_norm(x, s, w, b, m::f(1e-5)),
                             m::native_layer_norm(x, s, w, b, m::f(1e-6))))
@@ -383,14 +369,14 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
 }
 )";
 
-std::unique_ptr<Rule> MmToMatmul() {
+RuleBuilder MmToMatmul() {
   Var x("x"), y("y");
   return rule("mm_to_matmul", m::mm(x, y), m::matmul(x, y));
 }
 
 TEST(DriverTest, HigherBenefitWinsOnTheSameRoot) {
   auto g = MustParse(kMm);
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(MmToMatmul()).ok());  // benefit 1, first
   ASSERT_TRUE(rules.Add(MmRule()).ok());      // benefit 2
   DriverResult r = RunDriver(*g, rules);
@@ -406,11 +392,9 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
 
   // An explicit benefit overrides the op count.
   g = MustParse(kMm);
-  RuleSet boosted = Rules({});
-  auto matmul = MmToMatmul();
-  matmul->SetBenefit(3);
+  RuleSet boosted;
   ASSERT_TRUE(boosted.Add(MmRule()).ok());
-  ASSERT_TRUE(boosted.Add(std::move(matmul)).ok());
+  ASSERT_TRUE(boosted.Add(MmToMatmul().Benefit(3)).ok());
   r = RunDriver(*g, boosted);
   EXPECT_EQ(Numbered(*g), Canon(R"(
 graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
@@ -443,7 +427,7 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
 }
 )";
   auto g = MustParse(kMm);
-  RuleSet linear_first = Rules({});
+  RuleSet linear_first;
   ASSERT_TRUE(linear_first.Add(MmRule()).ok());
   ASSERT_TRUE(linear_first.Add(to_matmul()).ok());
   ASSERT_EQ(linear_first[0].benefit(), linear_first[1].benefit());
@@ -451,7 +435,7 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
   EXPECT_EQ(Numbered(*g), Canon(kLinear));
 
   g = MustParse(kMm);
-  RuleSet matmul_first = Rules({});
+  RuleSet matmul_first;
   ASSERT_TRUE(matmul_first.Add(to_matmul()).ok());
   ASSERT_TRUE(matmul_first.Add(MmRule()).ok());
   RunDriver(*g, matmul_first);
@@ -461,10 +445,8 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
 // A refused rule lets the next candidate try the same root.
 TEST(DriverTest, RefusedRuleFallsThroughToTheNextCandidate) {
   auto g = MustParse(kMm);
-  RuleSet rules = Rules({});
-  auto linear = MmRule();
-  linear->Where([](const MatchState&) { return false; }, "never");
-  ASSERT_TRUE(rules.Add(std::move(linear)).ok());
+  RuleSet rules;
+  ASSERT_TRUE(rules.Add(MmRule().Where("never", [](const MatchState&) { return false; })).ok());
   ASSERT_TRUE(rules.Add(MmToMatmul()).ok());
   DriverResult r = RunDriver(*g, rules);
   EXPECT_EQ(r.rewrites, 1);
@@ -490,7 +472,7 @@ graph @g(%a: f32[2, 4]) {
 }
 )";
   Var x("x");
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(rule("relu_to_gelu", m::relu(x), m::gelu(x))).ok());
   ASSERT_TRUE(rules.Add(rule("gelu_to_relu", m::gelu(x), m::relu(x))).ok());
   auto g = MustParse(kText);
@@ -535,7 +517,7 @@ TEST(DriverTest, CallbackInversePairDoesNotConverge) {
                            [x](Rewriter& rw, Node*, const MatchState& s) {
                              return rw.Op("t_copy", {s.value(x)});
                            });
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(std::move(t_to_permute)).ok());
   ASSERT_TRUE(rules.Add(std::move(permute_to_t)).ok());
   auto g = MustParse(R"(
@@ -580,7 +562,7 @@ graph @g(%a: f32[2, 4], %b: f32[2, 4]) {
                   return rw.CreateWithTypes(ops::Builtin().view_copy, args, types)->result(0);
                 });
   };
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(broken()).ok());
   auto g = MustParse(kText);
   DriverOptions options;
@@ -606,7 +588,7 @@ graph @g(%a: f32[2, 4], %b: f32[2, 4]) {
                        rw.SetInsertionPoint(nullptr);
                        return rw.Op("relu", {s.value(x)});
                      });
-  RuleSet bad_order = Rules({});
+  RuleSet bad_order;
   ASSERT_TRUE(bad_order.Add(std::move(at_end)).ok());
   g = MustParse(kText);
   options.verify_each = true;
@@ -620,7 +602,7 @@ graph @g(%a: f32[2, 4], %b: f32[2, 4]) {
 
 TEST(DriverTest, VerifyEachAcceptsGoodRules) {
   auto g = LoadFixture();
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(MmRule()).ok());
   ASSERT_TRUE(rules.Add(ViewOfView()).ok());
   DriverOptions options;
@@ -647,11 +629,13 @@ graph @stats(%x: f32[2, 4], parameter %w: f32[3, 4], %v: f32[3, 4]) {
 }
 )");
   Var y("y");
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(MmRule()).ok());
-  auto rank1 = rule("relu_rank1", m::relu(y), m::gelu(y));
-  rank1->Where([y](const MatchState& s) { return s.type(y).rank() == 1; }, "rank(y) == 1");
-  ASSERT_TRUE(rules.Add(std::move(rank1)).ok());
+  ASSERT_TRUE(rules
+                  .Add(rule("relu_rank1", m::relu(y), m::gelu(y))
+                           .Where("rank(y) == 1",
+                                  [y](const MatchState& s) { return rank(s, y) == 1; }))
+                  .ok());
   DriverOptions options;
   options.timing = true;
   DriverResult r = RunDriver(*g, rules, options);
@@ -691,7 +675,7 @@ graph @stats(%x: f32[2, 4], parameter %w: f32[3, 4], %v: f32[3, 4]) {
 
 TEST(DriverTest, NoTimingWithoutTheOption) {
   auto g = MustParse(kMm);
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(MmRule()).ok());
   DriverResult r = RunDriver(*g, rules);
   EXPECT_EQ(r.StatsFor("mm_transposed_weight_to_linear")->nanos, 0);
@@ -806,7 +790,7 @@ graph @g(%a: f32[2, 4]) {
 TEST(DriverTest, RewriteErasesTheMatchedNodesThatDied) {
   auto g = LoadFixture();
   ASSERT_EQ(g->num_nodes(), 4u);
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(WhisperRule()).ok());
   DriverResult r = RunDriver(*g, rules);
   EXPECT_EQ(r.rewrites, 1);
@@ -821,7 +805,7 @@ TEST(DriverTest, RewriteErasesTheMatchedNodesThatDied) {
 
 TEST(DriverTest, ExplainOnTheFixture) {
   auto g = LoadFixture();
-  auto whisper = WhisperRule();
+  std::unique_ptr<Rule> whisper = WhisperRule();
   std::vector<ExplainLine> lines = Explain(*g, *whisper);
   ASSERT_EQ(lines.size(), 2u);  // the two view_copy nodes
   EXPECT_EQ(lines[0].node, "%view = aten::view_copy.default");
@@ -835,7 +819,8 @@ TEST(DriverTest, ExplainOnTheFixture) {
 
   // A rule that wants t_copy where the fixture has permute_copy.
   Var x("x"), W("W");
-  auto t_only = rule("mm_t_copy", m::mm(x, m::t_copy(m::constant(W))), m::linear(x, W));
+  std::unique_ptr<Rule> t_only =
+      rule("mm_t_copy", m::mm(x, m::t_copy(m::constant(W))), m::linear(x, W));
   lines = Explain(*g, *t_only);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0].node, "%mm = aten::mm.default");
@@ -844,15 +829,16 @@ TEST(DriverTest, ExplainOnTheFixture) {
   EXPECT_EQ(lines[0].reason, "expected t_copy, got permute_copy");
 
   // A rule that matches but whose constraint fails says which.
-  auto constrained = MmRule();
-  constrained->Where([](const MatchState&) { return false; }, "never");
+  std::unique_ptr<Rule> constrained =
+      MmRule().Where("never", [](const MatchState&) { return false; });
   lines = Explain(*g, *constrained);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_TRUE(lines[0].matched);
   EXPECT_EQ(lines[0].reason, "matches, but constraint 'never' fails");
 
   // A rule wanting a user input for the weight fails one level deeper.
-  auto input_w = rule("mm_input_w", m::mm(x, m::transpose(m::input(W))), m::linear(x, W));
+  std::unique_ptr<Rule> input_w =
+      rule("mm_input_w", m::mm(x, m::transpose(m::input(W))), m::linear(x, W));
   lines = Explain(*g, *input_w);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0].where, "operand 0 of operand 1");
@@ -866,7 +852,7 @@ TEST(DriverTest, ExplainOnTheFixture) {
 TEST(DriverTest, ExplainListsEveryNodeForAnyRootRule) {
   auto g = LoadFixture();
   Var x("x");
-  auto any = rule("rank1", m::has_rank(x, 1), x);
+  std::unique_ptr<Rule> any = rule("rank1", m::has_rank(x, 1), x);
   std::vector<ExplainLine> lines = Explain(*g, *any);
   ASSERT_EQ(lines.size(), 4u);
   for (const ExplainLine& l : lines) {
@@ -891,7 +877,7 @@ graph @g(%a: f32[2, 4], %b: f32[2, 4]) {
 }
 )");
   Var x("x"), y("y");
-  RuleSet broken = Rules({});
+  RuleSet broken;
   ASSERT_TRUE(broken
                   .Add(rule("broken_view", m::view_copy(x, m::ints({8})),
                             [x](Rewriter& rw, Node* root,
@@ -907,7 +893,7 @@ graph @g(%a: f32[2, 4], %b: f32[2, 4]) {
   ASSERT_FALSE(ApplyRules(*g, broken, options).ok());
   for (Node* n : g->nodes()) EXPECT_EQ(n->scratch(), 0u) << NodeLabel(*g, n);
 
-  RuleSet add_to_mul = Rules({});
+  RuleSet add_to_mul;
   ASSERT_TRUE(add_to_mul.Add(rule("add_to_mul", m::add(x, y), m::mul(x, y))).ok());
   DriverResult r = RunDriver(*g, add_to_mul);
   EXPECT_EQ(r.rewrites, 1);
@@ -934,7 +920,7 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
   return %r
 }
 )";
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(MmRule()).ok());
   DriverOptions options;
   options.max_rewrites = 0;
@@ -968,7 +954,7 @@ graph @g(%a: f32[2, 4]) {
 )";
   auto g = MustParse(kText);
   Var x("x");
-  RuleSet rules = Rules({});
+  RuleSet rules;
   int calls = 0;
   ASSERT_TRUE(rules
                   .Add(rule("clone_after_relu", m::relu(x),
@@ -1015,7 +1001,7 @@ std::unique_ptr<Graph> ReluChain(int n) {
 // same v, whose fan-out grows with each rewrite.
 RuleSet GrowingRules() {
   Var v("v");
-  RuleSet rules = Rules({});
+  RuleSet rules;
   EXPECT_TRUE(rules.Add(rule("grow", m::relu(v), m::add(m::relu(v), m::relu(v)))).ok());
   return rules;
 }
@@ -1062,7 +1048,7 @@ TEST(DriverTest, DefaultGrowthCapStopsAGrowingRule) {
   // With the cap off, max_rewrites stops it, and says so.
   g = ReluChain(1000);
   DriverOptions options;
-  options.max_growth = -1;
+  options.max_growth = DriverOptions::kNoCap;
   r = RunDriver(*g, GrowingRules(), options);
   EXPECT_FALSE(r.converged);
   EXPECT_EQ(r.stopped_by, "max_rewrites");
@@ -1078,7 +1064,7 @@ TEST(DriverTest, DefaultGrowthCapStopsAGrowingRule) {
 // default cap; the cap counts nodes, so a tighter one stops it.
 TEST(DriverTest, BoundedGrowthConvergesUnderTheGrowthCap) {
   Var v("v");
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(rule("decompose", m::gelu(v), m::relu(m::relu(m::relu(v))))).ok());
   auto chain = [] {
     auto g = std::make_unique<Graph>("chain");
@@ -1116,7 +1102,7 @@ TEST(DriverTest, BoundedGrowthConvergesUnderTheGrowthCap) {
 // The other caps are named too.
 TEST(DriverTest, StoppedByNamesTheCap) {
   Var x("x");
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(rule("relu_to_gelu", m::relu(x), m::gelu(x))).ok());
   ASSERT_TRUE(rules.Add(rule("gelu_to_relu", m::gelu(x), m::relu(x))).ok());
   const char* kText = R"(
@@ -1144,7 +1130,7 @@ graph @g(%a: f32[2, 4]) {
   options = DriverOptions();
   options.max_iterations = 1;
   options.max_rewrites = 1000000;
-  RuleSet once = Rules({});
+  RuleSet once;
   ASSERT_TRUE(once.Add(rule("relu_to_gelu", m::relu(x), m::gelu(x))).ok());
   r = RunDriver(*g, once, options);
   EXPECT_FALSE(r.converged);
@@ -1172,7 +1158,7 @@ TEST(DriverTest, ReplacingUsesRequeuesOnlyTheMovedUsers) {
     g.AddOutput((*b.Create("add", {r, r}))->result());
   }
   Var v("v");
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(rule("drop_relu", m::relu(v), v)).ok());
   DriverResult r = RunDriver(g, rules);
   EXPECT_TRUE(r.converged);
@@ -1196,7 +1182,7 @@ TEST(DriverTest, WorkCapStopsRewritesThatEachMoveALargeFanOut) {
   Value* x = (*b.Create("relu", {in}))->result();
   for (int i = 0; i < kUsers; ++i) g.AddOutput((*b.Create("add", {x, x}))->result());
   Var v("v");
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(rule("grow", m::relu(v), m::relu(m::relu(v)))).ok());
   DriverOptions options;
   options.max_work = 4;
@@ -1221,7 +1207,7 @@ TEST(DriverTest, WorkCapStopsRewritesThatEachMoveALargeFanOut) {
 TEST(DriverTest, WorkCapMidSweepIsNotConvergence) {
   auto g = ReluChain(100);
   Var v("v");
-  RuleSet rules = Rules({});
+  RuleSet rules;
   ASSERT_TRUE(rules.Add(rule("never", m::gelu(v), v)).ok());
   DriverOptions options;
   options.max_work = 0;

@@ -48,7 +48,7 @@ absl::Status MatchAndApply(Graph& g, const Rule& r, absl::string_view root,
   return r.Apply(rw, n, s);
 }
 
-std::unique_ptr<Rule> MmTransposedWeightToLinear() {
+RuleBuilder MmTransposedWeightToLinear() {
   Var x("x"), W("W");
   return rule("mm_transposed_weight_to_linear", m::mm(x, m::transpose(m::constant(W))),
               m::linear(x, W));
@@ -66,7 +66,7 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
   return %out
 }
 )");
-  auto r = MmTransposedWeightToLinear();
+  std::unique_ptr<Rule> r = MmTransposedWeightToLinear();
   EXPECT_EQ(r->name(), "mm_transposed_weight_to_linear");
   EXPECT_EQ(r->Describe(), "mm(x, transpose(const W)) -> linear(x, W)");
   EXPECT_EQ(r->benefit(), 2);
@@ -103,8 +103,8 @@ graph @g(%x: f32[2, 3, 4]) {
 )");
   Var x("x"), s("s");
   // A literal bound on the left used on the right.
-  auto view_of_view = rule("view_of_view", m::view_copy(m::view_copy(x, m::_), s),
-                           m::view_copy(x, s));
+  std::unique_ptr<Rule> view_of_view =
+      rule("view_of_view", m::view_copy(m::view_copy(x, m::_), s), m::view_copy(x, s));
   EXPECT_EQ(view_of_view->Describe(), "view_copy(view_copy(x, _), s) -> view_copy(x, s)");
   ASSERT_TRUE(MatchAndApply(*g, *view_of_view, "v2").ok());
   EXPECT_EQ(Numbered(*g), Canon(R"(
@@ -115,7 +115,7 @@ graph @g(%x: f32[2, 3, 4]) {
 }
 )"));
   // A literal computed from a capture: relu on a flattened view.
-  auto flat_relu = rule(
+  std::unique_ptr<Rule> flat_relu = rule(
       "flat_relu", m::relu(m::has_rank(x, 2)),
       m::view_copy(m::relu(m::view_copy(x, m::computed(
                                                [x](const MatchState& st)
@@ -158,12 +158,13 @@ graph @g(%a: f32[2, 4]) {
   Var x("x");
   Node* seen_root = nullptr;
   Node* seen_insertion_point = nullptr;
-  auto r = rule("relu_relu", m::relu(m::relu(x)),
-                [&, x](Rewriter& rw, Node* root, const MatchState& s) -> absl::StatusOr<Value*> {
-                  seen_root = root;
-                  seen_insertion_point = rw.insertion_point();
-                  return rw.Op("relu", {s.value(x)});
-                });
+  std::unique_ptr<Rule> r =
+      rule("relu_relu", m::relu(m::relu(x)),
+           [&, x](Rewriter& rw, Node* root, const MatchState& s) -> absl::StatusOr<Value*> {
+             seen_root = root;
+             seen_insertion_point = rw.insertion_point();
+             return rw.Op("relu", {s.value(x)});
+           });
   EXPECT_EQ(r->Describe(), "relu(relu(x)) -> <C++>");
   EXPECT_EQ(r->benefit(), 2);
   Node* root = test_util::NodeOf(*g, "r2");
@@ -188,7 +189,8 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
   return %mm
 }
 )");
-  ASSERT_TRUE(MatchAndApply(*g, *MmTransposedWeightToLinear(), "mm").ok());
+  std::unique_ptr<Rule> r = MmTransposedWeightToLinear();
+  ASSERT_TRUE(MatchAndApply(*g, *r, "mm").ok());
   EXPECT_EQ(Numbered(*g), Canon(R"(
 graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
   %0 = aten::linear.default(%x, %w) loc("model.py:11")
@@ -212,9 +214,10 @@ graph @g(%b: f32[3], %b2: f32[2, 3], %x: f32[2, 4], parameter %w: f32[3, 4]) {
 )";
   auto g = MustParse(kText);
   Var b("b"), x("x"), W("W");
-  auto r = rule("addmm_transposed_weight_to_linear",
-               m::addmm(b, x, m::transpose(m::constant(W))), m::linear(x, W, b));
-  r->Where([b](const MatchState& s) { return s.type(b).rank() == 1; }, "rank(b) == 1");
+  std::unique_ptr<Rule> r =
+      rule("addmm_transposed_weight_to_linear", m::addmm(b, x, m::transpose(m::constant(W))),
+           m::linear(x, W, b))
+          .Where("rank(b) == 1", [b](const MatchState& s) { return rank(s, b) == 1; });
   MatchState s(*g);
   Node* bad = test_util::NodeOf(*g, "bad");
   ASSERT_TRUE(r->Match(bad, s));
@@ -236,12 +239,28 @@ graph @g(%b: f32[3], %b2: f32[2, 3], %x: f32[2, 4], parameter %w: f32[3, 4]) {
 }
 )"));
   // Constraints are checked in order; the first failing one is named.
-  auto r2 = rule("two", m::relu(x), m::gelu(x));
-  r2->Where([](const MatchState&) { return true; }, "first")
-      .Where([](const MatchState&) { return false; }, "second")
-      .Where([](const MatchState&) { return false; }, "third");
+  std::unique_ptr<Rule> r2 = rule("two", m::relu(x), m::gelu(x))
+                                  .Where("first", [](const MatchState&) { return true; })
+                                  .Where("second", [](const MatchState&) { return false; })
+                                  .Where("third", [](const MatchState&) { return false; });
   auto g2 = MustParse("graph @g(%a: f32[2]) {\n  %r = aten::relu.default(%a)\n  return %r\n}\n");
   EXPECT_EQ(MatchAndApply(*g2, *r2, "r").message(), "constraint 'second' fails");
+}
+
+// The builder's setters also work one statement at a time, as a rule read
+// from a file is configured clause by clause.
+TEST(RuleTest, BuilderConfiguresStepByStep) {
+  Var x("x");
+  RuleBuilder b = rule("relu_to_gelu", m::relu(x), m::gelu(x));
+  b.Origin("t.rules:1:1");
+  b.Benefit(7);
+  b.AllowDuplication();
+  b.Where("rank(x) == 3", [x](const MatchState& s) { return rank(s, x) == 3; });
+  std::unique_ptr<Rule> r = std::move(b);
+  EXPECT_EQ(r->origin(), "t.rules:1:1");
+  EXPECT_EQ(r->benefit(), 7);
+  auto g = MustParse("graph @g(%a: f32[2]) {\n  %r = aten::relu.default(%a)\n  return %r\n}\n");
+  EXPECT_EQ(MatchAndApply(*g, *r, "r").message(), "constraint 'rank(x) == 3' fails");
 }
 
 // ---------------------------------------------------------------------------
@@ -258,7 +277,7 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
 
 TEST(RuleTest, InteriorUsedOutsideTheMatchIsRefused) {
   auto g = MustParse(kSharedTranspose);
-  auto r = MmTransposedWeightToLinear();
+  std::unique_ptr<Rule> r = MmTransposedWeightToLinear();
   absl::Status st = MatchAndApply(*g, *r, "mm");
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(st.message(),
@@ -276,15 +295,15 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
 }
 )";
   auto g = MustParse(kText);
-  absl::Status st = MatchAndApply(*g, *MmTransposedWeightToLinear(), "mm");
+  std::unique_ptr<Rule> r = MmTransposedWeightToLinear();
+  absl::Status st = MatchAndApply(*g, *r, "mm");
   EXPECT_EQ(st.message(), "%t (aten::t_copy.default) inside the match is also used as a graph output");
   EXPECT_EQ(Numbered(*g), Canon(kText));
 }
 
 TEST(RuleTest, AllowDuplicationKeepsTheSharedInterior) {
   auto g = MustParse(kSharedTranspose);
-  auto r = MmTransposedWeightToLinear();
-  r->AllowDuplication();
+  std::unique_ptr<Rule> r = MmTransposedWeightToLinear().AllowDuplication();
   ASSERT_TRUE(MatchAndApply(*g, *r, "mm").ok());
   EXPECT_EQ(Numbered(*g), Canon(R"(
 graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
@@ -308,8 +327,8 @@ graph @g(%a: f32[4, 4]) {
 }
 )");
   Var x("x");
-  auto r = rule("double_relu", m::add(m::relu(x), m::relu(x)),
-                m::mul(m::relu(x), m::relu(x)));
+  std::unique_ptr<Rule> r =
+      rule("double_relu", m::add(m::relu(x), m::relu(x)), m::mul(m::relu(x), m::relu(x)));
   ASSERT_TRUE(MatchAndApply(*g, *r, "sum").ok());
   EXPECT_EQ(Numbered(*g), Canon(R"(
 graph @g(%a: f32[4, 4]) {
@@ -336,7 +355,8 @@ graph @g(%a: f32[2, 4], parameter %w: f32[3, 4]) {
   return %out
 }
 )");
-  ASSERT_TRUE(MatchAndApply(*g, *MmTransposedWeightToLinear(), "mm").ok());
+  std::unique_ptr<Rule> r = MmTransposedWeightToLinear();
+  ASSERT_TRUE(MatchAndApply(*g, *r, "mm").ok());
   EXPECT_TRUE(Verify(*g).ok()) << Verify(*g);
   EXPECT_EQ(Numbered(*g), Canon(R"(
 graph @g(%a: f32[2, 4], parameter %w: f32[3, 4]) {
@@ -363,7 +383,7 @@ TEST(RuleTest, ReplacementOfADifferentTypeIsRefusedAndRolledBack) {
   auto g = MustParse(kView);
   size_t nodes = g->num_nodes();
   Var x("x");
-  auto r = rule("not_a_view", m::view_copy(x, m::_), m::relu(m::gelu(x)));
+  std::unique_ptr<Rule> r = rule("not_a_view", m::view_copy(x, m::_), m::relu(m::gelu(x)));
   CountingListener listener;
   absl::Status st = MatchAndApply(*g, *r, "v", &listener);
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
@@ -384,7 +404,7 @@ TEST(RuleTest, ReplacementThatCannotBeBuiltIsRefusedAndRolledBack) {
   size_t nodes = g->num_nodes();
   Var x("x"), y("y");
   // relu(y) builds, then mm(relu(y), x) fails its shape function.
-  auto r = rule("swap_mm", m::mm(x, y), m::mm(m::relu(y), x));
+  std::unique_ptr<Rule> r = rule("swap_mm", m::mm(x, y), m::mm(m::relu(y), x));
   CountingListener listener;
   absl::Status st = MatchAndApply(*g, *r, "mm", &listener);
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
@@ -399,12 +419,13 @@ TEST(RuleTest, ReplacementThatCannotBeBuiltIsRefusedAndRolledBack) {
 TEST(RuleTest, CallbackErrorIsRefusedAndRolledBack) {
   auto g = MustParse(kView);
   Var x("x");
-  auto r = rule("gives_up", m::view_copy(x, m::_),
-                [x](Rewriter& rw, Node*, const MatchState& s) -> absl::StatusOr<Value*> {
-                  GRAFT_ASSIGN_OR_RETURN(Value * r, rw.Op("relu", {s.value(x)}));
-                  (void)r;
-                  return absl::UnimplementedError("changed my mind");
-                });
+  std::unique_ptr<Rule> r =
+      rule("gives_up", m::view_copy(x, m::_),
+           [x](Rewriter& rw, Node*, const MatchState& s) -> absl::StatusOr<Value*> {
+             GRAFT_ASSIGN_OR_RETURN(Value * r, rw.Op("relu", {s.value(x)}));
+             (void)r;
+             return absl::UnimplementedError("changed my mind");
+           });
   absl::Status st = MatchAndApply(*g, *r, "v");
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(st.message(), "changed my mind");
@@ -420,7 +441,7 @@ graph @g(%a: f32[2, 4]) {
 }
 )");
   Var x("x");
-  auto r = rule("identity_view", m::view_copy(x, m::_), x);
+  std::unique_ptr<Rule> r = rule("identity_view", m::view_copy(x, m::_), x);
   EXPECT_EQ(r->Describe(), "view_copy(x, _) -> x");
   EXPECT_EQ(MatchAndApply(*g, *r, "flat").message(),
             "the replacement computes f32[2, 4] where aten::view_copy.default produced f32[8]");
@@ -433,7 +454,7 @@ graph @g(%a: f32[2, 4]) {
 )"));
   // A literal cannot replace a value.
   Var s("s");
-  auto lit = rule("to_literal", m::view_copy(x, s), s);
+  std::unique_ptr<Rule> lit = rule("to_literal", m::view_copy(x, s), s);
   EXPECT_EQ(MatchAndApply(*g, *lit, "flat").message(),
             "the replacement is a literal, not a value");
 }
@@ -450,10 +471,10 @@ graph @g(%a: f32[2, 4]) {
 )";
   auto g = MustParse(kText);
   Var x("x");
-  auto wrap = rule("clone_after_relu", m::relu(x),
-                   [](Rewriter& rw, Node* root, const MatchState&) {
-                     return rw.Op("clone", {root->result(0)});
-                   });
+  std::unique_ptr<Rule> wrap = rule("clone_after_relu", m::relu(x),
+                                    [](Rewriter& rw, Node* root, const MatchState&) {
+                                      return rw.Op("clone", {root->result(0)});
+                                    });
   CountingListener listener;
   EXPECT_EQ(MatchAndApply(*g, *wrap, "r", &listener).message(),
             "the replacement depends on %r, a result of the aten::relu.default it replaces");
@@ -463,17 +484,18 @@ graph @g(%a: f32[2, 4]) {
   EXPECT_EQ(Numbered(*g), Canon(kText));
   EXPECT_TRUE(Verify(*g).ok());
 
-  auto itself = rule("relu_itself", m::relu(x),
-                     [](Rewriter&, Node* root, const MatchState&) -> absl::StatusOr<Value*> {
-                       return root->result(0);
-                     });
+  std::unique_ptr<Rule> itself =
+      rule("relu_itself", m::relu(x),
+           [](Rewriter&, Node* root, const MatchState&) -> absl::StatusOr<Value*> {
+             return root->result(0);
+           });
   EXPECT_EQ(MatchAndApply(*g, *itself, "r").message(),
             "the replacement depends on %r, a result of the aten::relu.default it replaces");
   EXPECT_EQ(Numbered(*g), Canon(kText));
 
   // Capturing the root with bind() and using it on the right is the same.
   Var y("y");
-  auto bound = rule("gelu_of_root", m::bind(y, m::relu(x)), m::gelu(y));
+  std::unique_ptr<Rule> bound = rule("gelu_of_root", m::bind(y, m::relu(x)), m::gelu(y));
   EXPECT_EQ(MatchAndApply(*g, *bound, "r").message(),
             "the replacement depends on %r, a result of the aten::relu.default it replaces");
   EXPECT_EQ(Numbered(*g), Canon(kText));
@@ -484,10 +506,11 @@ graph @g(%a: f32[2, 4]) {
 TEST(RuleTest, NullReplacementValueIsRefused) {
   auto g = MustParse(kView);
   Var x("x"), s("s");
-  auto r = rule("null", m::view_copy(x, s),
-                [s](Rewriter&, Node*, const MatchState& st) -> absl::StatusOr<Value*> {
-                  return st.value(s);
-                });
+  std::unique_ptr<Rule> r =
+      rule("null", m::view_copy(x, s),
+           [s](Rewriter&, Node*, const MatchState& st) -> absl::StatusOr<Value*> {
+             return st.value(s);
+           });
   EXPECT_EQ(MatchAndApply(*g, *r, "v").message(), "the replacement gives no value for result 0");
   EXPECT_EQ(Numbered(*g), Canon(kView));
 }
@@ -506,8 +529,8 @@ graph @ln(%x: f32[2, 8], %w: f32[8], %b: f32[8]) {
 TEST(RuleTest, MultiResultDeclarativeReplacement) {
   auto g = MustParse(kLayerNorm);
   Var x("x"), s("s"), w("w"), b("b");
-  auto r = rule("ln_eps", m::native_layer_norm(x, s, w, b, m::f(1e-5)),
-                m::native_layer_norm(x, s, w, b, m::f(1e-6)));
+  std::unique_ptr<Rule> r = rule("ln_eps", m::native_layer_norm(x, s, w, b, m::f(1e-5)),
+                                 m::native_layer_norm(x, s, w, b, m::f(1e-6)));
   EXPECT_EQ(r->Describe(),
             "native_layer_norm(x, s, w, b, 1e-05) -> native_layer_norm(x, s, w, b, 1e-06)");
   ASSERT_TRUE(MatchAndApply(*g, *r, "y").ok());
@@ -530,16 +553,14 @@ graph @ln(%x: f32[2, 8], %w: f32[8], %b: f32[8]) {
 TEST(RuleTest, MultiResultCallbackReplacement) {
   auto g = MustParse(kLayerNorm);
   Var x("x"), s("s"), w("w"), b("b");
-  auto r = rule("ln_no_affine", m::native_layer_norm(x, s, w, b, m::_),
-                [=](Rewriter& rw, Node* root, const MatchState& st)
-                    -> absl::StatusOr<std::vector<Value*>> {
-                  Arg args[] = {st.value(x), st.literal(s), st.value(w), Literal::None(),
-                                root->arg(4)};
-                  GRAFT_ASSIGN_OR_RETURN(Node * n,
-                                         rw.Create(ops::Builtin().native_layer_norm, args));
-                  GRAFT_ASSIGN_OR_RETURN(Value * y, rw.Op("add", {n->result(0), st.value(b)}));
-                  return std::vector<Value*>{y, n->result(1), n->result(2)};
-                });
+  std::unique_ptr<Rule> r = rule(
+      "ln_no_affine", m::native_layer_norm(x, s, w, b, m::_),
+      [=](Rewriter& rw, Node* root, const MatchState& st) -> absl::StatusOr<std::vector<Value*>> {
+        Arg args[] = {st.value(x), st.literal(s), st.value(w), Literal::None(), root->arg(4)};
+        GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(ops::Builtin().native_layer_norm, args));
+        GRAFT_ASSIGN_OR_RETURN(Value * y, rw.Op("add", {n->result(0), st.value(b)}));
+        return std::vector<Value*>{y, n->result(1), n->result(2)};
+      });
   ASSERT_TRUE(MatchAndApply(*g, *r, "y").ok());
   EXPECT_EQ(Numbered(*g), Canon(R"(
 graph @ln(%x: f32[2, 8], %w: f32[8], %b: f32[8]) {
@@ -555,16 +576,18 @@ graph @ln(%x: f32[2, 8], %w: f32[8], %b: f32[8]) {
 TEST(RuleTest, MultiResultRootNeedsAsManyResults) {
   auto g = MustParse(kLayerNorm);
   Var x("x");
-  auto single = rule("ln_to_relu", m::native_layer_norm(x, m::_, m::_, m::_, m::_), m::relu(x));
+  std::unique_ptr<Rule> single =
+      rule("ln_to_relu", m::native_layer_norm(x, m::_, m::_, m::_, m::_), m::relu(x));
   CountingListener listener;
   EXPECT_EQ(MatchAndApply(*g, *single, "y", &listener).message(),
             "the replacement must produce 3 results like aten::native_layer_norm.default");
   EXPECT_EQ(listener.created, 1);
   EXPECT_EQ(g->num_nodes(), 2u);
-  auto two = rule("ln_two", m::native_layer_norm(x, m::_, m::_, m::_, m::_),
-                  [x](Rewriter&, Node*, const MatchState& s) -> absl::StatusOr<std::vector<Value*>> {
-                    return std::vector<Value*>{s.value(x), s.value(x)};
-                  });
+  std::unique_ptr<Rule> two =
+      rule("ln_two", m::native_layer_norm(x, m::_, m::_, m::_, m::_),
+           [x](Rewriter&, Node*, const MatchState& s) -> absl::StatusOr<std::vector<Value*>> {
+             return std::vector<Value*>{s.value(x), s.value(x)};
+           });
   EXPECT_EQ(MatchAndApply(*g, *two, "y").message(),
             "the replacement has 2 results, aten::native_layer_norm.default has 3");
   EXPECT_EQ(Numbered(*g), Canon(kLayerNorm));
@@ -575,15 +598,15 @@ TEST(RuleTest, MultiResultRootNeedsAsManyResults) {
 
 TEST(RuleTest, BenefitDefaultsToTheMatchedOpCount) {
   Var x, W;
-  EXPECT_EQ(MmTransposedWeightToLinear()->benefit(), 2);
-  auto whisper = rule("whisper",
-                      m::view_copy(m::mm(m::view_copy(x, m::_), m::transpose(m::constant(W))), m::_),
-                      m::linear(x, W));
-  EXPECT_EQ(whisper->benefit(), 4);
-  whisper->SetBenefit(10);
-  EXPECT_EQ(whisper->benefit(), 10);
+  auto whisper = [&] {
+    return rule("whisper",
+                m::view_copy(m::mm(m::view_copy(x, m::_), m::transpose(m::constant(W))), m::_),
+                m::linear(x, W));
+  };
+  EXPECT_EQ(std::unique_ptr<Rule>(whisper())->benefit(), 4);
+  EXPECT_EQ(std::unique_ptr<Rule>(whisper().Benefit(10))->benefit(), 10);
   // A pattern rooted at a variable can be rooted anywhere.
-  auto any = rule("any", m::has_rank(x, 2), x);
+  std::unique_ptr<Rule> any = rule("any", m::has_rank(x, 2), x);
   EXPECT_TRUE(any->any_root());
   EXPECT_TRUE(any->root_ops().empty());
   EXPECT_EQ(any->benefit(), 0);
@@ -597,9 +620,7 @@ TEST(RuleTest, RuleSetKeepsOrderAndUniqueNames) {
   absl::Status dup = rules.Add(MmTransposedWeightToLinear());
   EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(dup.message(), "a rule named 'mm_transposed_weight_to_linear' already exists");
-  auto with_origin = rule("other", m::gelu(x), m::relu(x));
-  with_origin->SetOrigin("linear.rules:3:1");
-  ASSERT_TRUE(rules.Add(std::move(with_origin)).ok());
+  ASSERT_TRUE(rules.Add(rule("other", m::gelu(x), m::relu(x)).Origin("linear.rules:3:1")).ok());
   EXPECT_EQ(rules.Add(rule("other", m::gelu(x), m::relu(x))).message(),
             "a rule named 'other' already exists (linear.rules:3:1)");
   ASSERT_EQ(rules.size(), 3u);

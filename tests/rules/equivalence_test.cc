@@ -6,11 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "graft/driver/driver.h"
 #include "graft/ir/printer.h"
 #include "graft/match/matchers.h"
 #include "graft/rewrite/rule.h"
+#include "graft/rewrite/sym_int.h"
 #include "graft/rules/loader.h"
 #include "graft/rules/test_cases.h"
 
@@ -24,24 +26,24 @@ RuleSet DslRules() {
   RuleSet set;
   Var x("x"), W("W"), b("b"), s("s");
   auto add = [&set](std::unique_ptr<Rule> r) { EXPECT_TRUE(set.Add(std::move(r)).ok()); };
-  auto dims_match = [=](const MatchState& st) {
-    return st.type(b).rank() == 1 && st.type(b).dim(0) == st.type(W).dim(0);
+  // The constraints of patterns/linear.rules, under the same labels.
+  auto bias_fits = [=](RuleBuilder r) {
+    return std::move(r)
+        .Where("rank(b) == 1", [=](const MatchState& st) { return rank(st, b) == 1; })
+        .Where("dim(b, 0) == dim(W, 0)",
+               [=](const MatchState& st) { return dim(st, b, 0) == dim(st, W, 0); });
   };
   add(rule("mm_transposed_weight_to_linear", m::mm(x, m::transpose(m::constant(W))),
            m::linear(x, W)));
-  auto addmm = rule("addmm_transposed_weight_to_linear",
-                    m::addmm(b, x, m::transpose(m::constant(W))), m::linear(x, W, b));
-  addmm->Where(dims_match);
-  add(std::move(addmm));
-  auto add_mm = rule("add_mm_bias_to_linear", m::add(m::mm(x, m::transpose(m::constant(W))), b),
-                     m::linear(x, W, b));
-  add_mm->Where(dims_match);
-  add(std::move(add_mm));
-  auto whisper = rule("view_mm_view_to_linear",
-                      m::view_copy(m::mm(m::view_copy(x, m::_), m::transpose(m::constant(W))), m::_),
-                      m::linear(x, W));
-  whisper->Where([=](const MatchState& st) { return st.type(x).dim(-1) == st.type(W).dim(1); });
-  add(std::move(whisper));
+  add(bias_fits(rule("addmm_transposed_weight_to_linear",
+                     m::addmm(b, x, m::transpose(m::constant(W))), m::linear(x, W, b))));
+  add(bias_fits(rule("add_mm_bias_to_linear",
+                     m::add(m::mm(x, m::transpose(m::constant(W))), b), m::linear(x, W, b))));
+  add(rule("view_mm_view_to_linear",
+           m::view_copy(m::mm(m::view_copy(x, m::_), m::transpose(m::constant(W))), m::_),
+           m::linear(x, W))
+          .Where("dim(x, -1) == dim(W, 1)",
+                 [=](const MatchState& st) { return dim(st, x, -1) == dim(st, W, 1); }));
   add(rule("matmul_transposed_weight_to_linear", m::matmul(x, m::transpose(m::constant(W))),
            m::linear(x, W)));
   add(rule("transpose_of_transpose", m::transpose(m::transpose(x)), x));
@@ -84,6 +86,7 @@ TEST(EquivalenceTest, RuleFileAndDslAgreeOnEveryCatalogueCase) {
         EXPECT_EQ(sa->tried, sb->tried);
         EXPECT_EQ(sa->matched, sb->matched);
         EXPECT_EQ(sa->applied, sb->applied);
+        EXPECT_EQ(sa->refusals, sb->refusals);  // the same constraints, labels and reasons
         EXPECT_EQ(Print(**ga, {true}), Print(**gb, {true}));
         ++compared;
         fired += sa->applied > 0;
@@ -92,6 +95,55 @@ TEST(EquivalenceTest, RuleFileAndDslAgreeOnEveryCatalogueCase) {
   }
   EXPECT_GT(compared, 300);
   EXPECT_GE(fired, 15);  // the comparison saw real rewrites, not only silence
+}
+
+// A C++ constraint built on rank/dim/numel decides as its rule-file
+// spelling on every kind of type: static, symbolic, too large to count.
+TEST(EquivalenceTest, CppAndRuleFileConstraintsAgree) {
+  Var x("x");
+  struct Case {
+    const char* text;
+    Rule::Predicate holds;
+  };
+  const Case cases[] = {
+      {"rank(x) == 2", [x](const MatchState& s) { return rank(s, x) == 2; }},
+      {"dim(x, -1) == 3", [x](const MatchState& s) { return dim(s, x, -1) == 3; }},
+      {"dim(x, 0) != 4", [x](const MatchState& s) { return dim(s, x, 0) != 4; }},
+      {"dim(x, 1) >= 0", [x](const MatchState& s) { return dim(s, x, 1) >= 0; }},
+      {"dim(x, 0) == dim(x, -1)",
+       [x](const MatchState& s) { return dim(s, x, 0) == dim(s, x, -1); }},
+      {"dim(x, 0) + 1 > 1", [x](const MatchState& s) { return dim(s, x, 0) + 1 > 1; }},
+      {"numel(x) > 0", [x](const MatchState& s) { return numel(s, x) > 0; }},
+      {"numel(x) * 4611686018427387904 != 1",
+       [x](const MatchState& s) { return numel(s, x) * 4611686018427387904 != 1; }},
+      {"numel(x) / (rank(x) - 1) == 0",
+       [x](const MatchState& s) { return numel(s, x) / (rank(s, x) - 1) == 0; }},
+  };
+  const char* types[] = {"f32[4]", "f32[2, 3]", "f32[eq_test_s0]", "f32[eq_test_s0, 3]",
+                         "f32[4611686018427387904, 4]"};
+  int fired = 0, silent = 0;
+  for (const Case& c : cases) {
+    absl::StatusOr<RuleSet> file = rules::ParseRules(
+        absl::StrCat("rule r:\n  relu(x) -> gelu(x)\n  where ", c.text, "\n"), "t.rules");
+    ASSERT_TRUE(file.ok()) << file.status();
+    RuleSet cpp;
+    ASSERT_TRUE(cpp.Add(rule("r", m::relu(x), m::gelu(x)).Where(c.text, c.holds)).ok());
+    for (const char* type : types) {
+      SCOPED_TRACE(absl::StrCat(c.text, " on ", type));
+      std::string text =
+          absl::StrCat("graph @g(%x: ", type, ") {\n  %y = aten::relu.default(%x)\n  return %y\n}");
+      auto ga = ParseGraph(text), gb = ParseGraph(text);
+      ASSERT_TRUE(ga.ok() && gb.ok());
+      auto ra = ApplyRules(**ga, *file), rb = ApplyRules(**gb, cpp);
+      ASSERT_TRUE(ra.ok() && rb.ok());
+      EXPECT_EQ(ra->rewrites, rb->rewrites);
+      EXPECT_EQ(ra->StatsFor("r")->refused, rb->StatsFor("r")->refused);
+      (ra->rewrites ? fired : silent) += 1;
+    }
+  }
+  // Both outcomes were seen, not only silence.
+  EXPECT_GT(fired, 10);
+  EXPECT_GT(silent, 10);
 }
 
 }  // namespace

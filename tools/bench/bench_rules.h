@@ -63,12 +63,9 @@ inline RuleSet TransformerRules() {
   add(rule("view_view", m::view_copy(m::view_copy(x, m::_), s), m::view_copy(x, s)));
   add(rule("view_linear_view_to_linear",
            m::view_copy(m::linear(m::view_copy(x, m::_), W, b), m::_), m::linear(x, W, b)));
-  {
-    auto noop = rule("view_noop", m::bind(r, m::view_copy(x, m::_)), x);
-    noop->Where([x, r](const MatchState& st) { return st.type(x) == st.type(r); },
-                "type(x) == type(r)");
-    add(std::move(noop));
-  }
+  add(rule("view_noop", m::bind(r, m::view_copy(x, m::_)), x)
+          .Where("type(x) == type(r)",
+                 [x, r](const MatchState& st) { return st.type(x) == st.type(r); }));
   add(rule("clone_noop", m::clone(x), x));
   return rules;
 }

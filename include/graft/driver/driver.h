@@ -43,21 +43,33 @@
 namespace graft {
 
 struct DriverOptions {
+  // The value of max_growth or max_work that turns the cap off.
+  static constexpr int kNoCap = -1;
+
+  // Full sweeps over the graph; the last must apply nothing to converge.
+  int max_iterations = 10;
+
+  // The value of max_rewrites that scales the cap with the graph:
+  // kDefaultRewritesPerNode rewrites per initial node plus
+  // kDefaultRewriteSlack, room for every node to be rewritten a few times.
+  static constexpr int64_t kRewriteCapScaledToGraph = -1;
+  static constexpr int64_t kDefaultRewritesPerNode = 8;
+  static constexpr int64_t kDefaultRewriteSlack = 1000;
+  // Total rewrites before giving up; a negative value is
+  // kRewriteCapScaledToGraph.
+  int64_t max_rewrites = kRewriteCapScaledToGraph;
+
   // Defaults of the growth cap below. Folding rule sets shrink a graph and
   // decompositions multiply it by a few, so 8x is reached only by rules that
   // keep growing it; the slack lets a small graph decompose.
   static constexpr int kDefaultMaxGrowth = 8;
   static constexpr int64_t kDefaultGrowthSlack = 10000;
-
-  // Full sweeps over the graph; the last must apply nothing to converge.
-  int max_iterations = 10;
-  // Total rewrites before giving up; < 0 means 8 per node plus 1000.
-  int64_t max_rewrites = -1;
   // The graph may grow to max_growth times its initial node count plus
   // growth_slack nodes; the rewrite that takes it past that stops the
   // driver (not converged, stopped_by "max_growth"). Bounds the work of a
   // rule set that grows the graph without end, which max_rewrites alone
-  // does not (a rewrite may add any number of nodes). max_growth < 0: no cap.
+  // does not (a rewrite may add any number of nodes). A negative max_growth
+  // (kNoCap) turns the cap off; a negative slack counts as 0.
   int max_growth = kDefaultMaxGrowth;
   int64_t growth_slack = kDefaultGrowthSlack;
 
@@ -70,9 +82,11 @@ struct DriverOptions {
   // driver (not converged, stopped_by "max_work"). The other caps count
   // rewrites and nodes, and a rewrite that re-points a large fan-out
   // costs that fan-out (a rule growing the graph at a value with 4000 users
-  // took 132M visits, 22 s, under them). max_work < 0: no cap.
+  // took 132M visits, 22 s, under them). A negative max_work (kNoCap) turns
+  // the cap off; a negative slack counts as 0.
   int64_t max_work = kDefaultMaxWork;
   int64_t work_slack = kDefaultWorkSlack;
+
   // Run the verifier after every rewrite and stop at the first that breaks
   // the graph, naming the rule.
   bool verify_each = false;
@@ -238,9 +252,7 @@ class Driver {
                 std::find(options_.only.begin(), options_.only.end(), r.name()) != options_.only.end();
       on &= std::find(options_.disabled.begin(), options_.disabled.end(), r.name()) ==
             options_.disabled.end();
-      if (!on) continue;
-      active_.push_back(static_cast<int>(i));
-      if (r.any_root()) generic_.push_back(static_cast<int>(i));
+      if (on) active_.push_back(static_cast<int>(i));
     }
   }
 
@@ -253,8 +265,10 @@ class Driver {
     Rewriter rw(g, Ops(), &worklist);
     MatchState state(g);
     const int64_t initial_nodes = static_cast<int64_t>(g.num_nodes());
-    int64_t cap =
-        options_.max_rewrites >= 0 ? options_.max_rewrites : ScaledCap(8, initial_nodes, 1000);
+    const int64_t cap = options_.max_rewrites >= 0
+                            ? options_.max_rewrites
+                            : ScaledCap(DriverOptions::kDefaultRewritesPerNode, initial_nodes,
+                                        DriverOptions::kDefaultRewriteSlack);
     const int64_t node_cap = ScaledCap(options_.max_growth, initial_nodes, options_.growth_slack);
     const int64_t work_cap = ScaledCap(options_.max_work, initial_nodes, options_.work_slack);
     // Per rule: constraint -> refusals it caused.
@@ -361,11 +375,11 @@ class Driver {
 
  private:
   // per_node x nodes + slack, saturating (user-given factors must not wrap
-  // into a tiny cap); per_node < 0 means no cap.
+  // into a tiny cap); a negative per_node (DriverOptions::kNoCap) means no cap.
   static int64_t ScaledCap(int64_t per_node, int64_t nodes, int64_t slack) {
-    constexpr int64_t kNoCap = std::numeric_limits<int64_t>::max();
-    if (per_node < 0) return kNoCap;
-    return CheckedAdd(CheckedMul(per_node, nodes), std::max<int64_t>(slack, 0)).value_or(kNoCap);
+    constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
+    if (per_node < 0) return kUnbounded;
+    return CheckedAdd(CheckedMul(per_node, nodes), std::max<int64_t>(slack, 0)).value_or(kUnbounded);
   }
   static void StopBy(DriverResult& result, absl::string_view cap, std::string reason) {
     result.stopped_by = std::string(cap);
@@ -374,7 +388,9 @@ class Driver {
   std::string RewriteCapReason(int64_t rewrites, int64_t cap, int64_t initial_nodes) const {
     return absl::StrCat("max_rewrites: ", rewrites, " rewrite(s) reached its cap of ", cap,
                         options_.max_rewrites < 0
-                            ? absl::StrCat(" (8 per node plus 1000, ", initial_nodes, " nodes)")
+                            ? absl::StrCat(" (", DriverOptions::kDefaultRewritesPerNode,
+                                           " per node plus ", DriverOptions::kDefaultRewriteSlack,
+                                           ", ", initial_nodes, " nodes)")
                             : std::string());
   }
   std::string GrowthCapReason(int64_t initial_nodes, size_t nodes, int64_t node_cap) const {
@@ -432,8 +448,7 @@ class Driver {
 
   const RuleSet& rules_;
   DriverOptions options_;
-  std::vector<int> active_;
-  std::vector<int> generic_;
+  std::vector<int> active_;  // the rules options_ selects, in rule-set order
   std::vector<std::vector<int>> by_op_;
   std::vector<char> built_;  // not vector<bool>: read once per visit
 };

@@ -64,6 +64,9 @@ inline std::optional<int64_t> CheckedSub(std::optional<int64_t> a, std::optional
 inline std::optional<int64_t> CheckedMul(std::optional<int64_t> a, std::optional<int64_t> b) {
   return a && b ? CheckedMul(*a, *b) : std::nullopt;
 }
+inline std::optional<int64_t> CheckedDiv(std::optional<int64_t> a, std::optional<int64_t> b) {
+  return a && b ? CheckedDiv(*a, *b) : std::nullopt;
+}
 inline std::optional<int64_t> CheckedFloorDiv(std::optional<int64_t> a, std::optional<int64_t> b) {
   return a && b ? CheckedFloorDiv(*a, *b) : std::nullopt;
 }

@@ -1,10 +1,12 @@
 // Rules and rule sets.
 //
 //   namespace m = graft::match;
-//   graft::Var x("x"), W("W");
-//   auto r = graft::rule("mm_transposed_weight_to_linear",
-//                        m::mm(x, m::transpose(m::constant(W))),
-//                        m::linear(x, W));
+//   graft::Var b("b"), x("x"), W("W");
+//   absl::Status added = rules.Add(
+//       graft::rule("addmm_transposed_weight_to_linear",
+//                   m::addmm(b, x, m::transpose(m::constant(W))), m::linear(x, W, b))
+//           .Where("rank(b) == 1", [b](const MatchState& s) { return rank(s, b) == 1; })
+//           .Benefit(3));
 //
 // A Rule is a pattern, constraints on its bindings (`Where`), and a
 // replacement: a pattern that can build (declarative) or a C++ callback.
@@ -31,7 +33,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -40,41 +41,26 @@
 #include "graft/match/matchers.h"
 #include "graft/match/state.h"
 #include "graft/rewrite/rewriter.h"
+#include "graft/rewrite/sym_int.h"
 
 namespace graft {
 
+// Built by rule() below; what follows the pattern and replacement (benefit,
+// constraints, ...) is set through the RuleBuilder it returns.
 class Rule {
  public:
+  using Predicate = std::function<bool(const MatchState&)>;
   struct Constraint {
-    std::string label;
-    std::function<bool(const MatchState&)> holds;
+    std::string label;  // what explanations and refusals name
+    Predicate holds;
   };
 
   virtual ~Rule() = default;
 
   const std::string& name() const { return name_; }
   int benefit() const { return benefit_; }
-  Rule& SetBenefit(int b) {
-    benefit_ = b;
-    return *this;
-  }
-  // Adds a constraint on the bindings, shown as `label` in explanations.
-  Rule& Where(std::function<bool(const MatchState&)> holds, std::string label = "constraint") {
-    constraints_.push_back({std::move(label), std::move(holds)});
-    return *this;
-  }
-  // Allows matched interior nodes to keep uses outside the match (they are
-  // then kept, and the rewrite duplicates their work).
-  Rule& AllowDuplication(bool allow = true) {
-    may_duplicate_ = allow;
-    return *this;
-  }
   // Where the rule was written (rule files: "linear.rules:12:1").
   const std::string& origin() const { return origin_; }
-  Rule& SetOrigin(std::string origin) {
-    origin_ = std::move(origin);
-    return *this;
-  }
 
   // The ops the pattern's root can be; empty with any_root() for "any op".
   const std::vector<const OpDef*>& root_ops() const { return root_ops_; }
@@ -225,6 +211,8 @@ class Rule {
     return absl::FailedPreconditionError(it->second);
   }
 
+  friend class RuleBuilder;  // sets what follows the pattern and replacement
+
   std::string name_;
   int benefit_;
   std::vector<Constraint> constraints_;
@@ -310,19 +298,68 @@ class CallbackRule final : public MatchingRule<P> {
   F fn_;
 };
 
+// What follows a rule's pattern and replacement, as one expression:
+//
+//   rules.Add(rule("name", lhs, rhs).Where("dim(x, -1) == dim(W, 1)", pred).Benefit(2))
+//
+// Each setter has an lvalue form, for a rule configured step by step, and
+// an rvalue form that keeps a chain on a temporary movable into RuleSet::Add
+// (as absl::StatusBuilder). The builder owns the rule until it is converted
+// to std::unique_ptr<Rule>.
+class RuleBuilder {
+ public:
+  explicit RuleBuilder(std::unique_ptr<Rule> rule) : rule_(std::move(rule)) {}
+
+  // Adds a constraint on the bindings. `label` is what --explain and
+  // refusal reasons print ("constraint 'rank(b) == 1' fails"), so it says
+  // what `holds` checks; the rule-file spelling reads best. Constraints are
+  // checked in order, after the pattern matched.
+  RuleBuilder& Where(std::string label, Rule::Predicate holds) & {
+    rule_->constraints_.push_back({std::move(label), std::move(holds)});
+    return *this;
+  }
+  RuleBuilder&& Where(std::string label, Rule::Predicate holds) && {
+    return std::move(Where(std::move(label), std::move(holds)));
+  }
+  // Replaces the default benefit, the number of ops the pattern matches.
+  RuleBuilder& Benefit(int benefit) & {
+    rule_->benefit_ = benefit;
+    return *this;
+  }
+  RuleBuilder&& Benefit(int benefit) && { return std::move(Benefit(benefit)); }
+  // Allows matched interior nodes to keep uses outside the match (they are
+  // then kept, and the rewrite duplicates their work).
+  RuleBuilder& AllowDuplication() & {
+    rule_->may_duplicate_ = true;
+    return *this;
+  }
+  RuleBuilder&& AllowDuplication() && { return std::move(AllowDuplication()); }
+  // Where the rule was written, for messages naming it.
+  RuleBuilder& Origin(std::string origin) & {
+    rule_->origin_ = std::move(origin);
+    return *this;
+  }
+  RuleBuilder&& Origin(std::string origin) && { return std::move(Origin(std::move(origin))); }
+
+  operator std::unique_ptr<Rule>() && { return std::move(rule_); }  // NOLINT: reads as a rule
+
+ private:
+  std::unique_ptr<Rule> rule_;
+};
+
 // rule(name, pattern, replacement): a declarative rule when `replacement`
 // is a pattern (or Var), a callback rule when it is callable.
 template <typename P, typename R>
-std::unique_ptr<Rule> rule(std::string name, P&& pattern, R&& replacement) {
+RuleBuilder rule(std::string name, P&& pattern, R&& replacement) {
   auto p = match::AsPattern(std::forward<P>(pattern));
   using D = std::decay_t<R>;
   if constexpr (match::kIsPattern<D> || std::is_same_v<D, Var>) {
     auto r = match::AsPattern(std::forward<R>(replacement));
-    return std::make_unique<PatternRule<decltype(p), decltype(r)>>(std::move(name), std::move(p),
-                                                                    std::move(r));
+    return RuleBuilder(std::make_unique<PatternRule<decltype(p), decltype(r)>>(
+        std::move(name), std::move(p), std::move(r)));
   } else {
-    return std::make_unique<CallbackRule<decltype(p), D>>(std::move(name), std::move(p),
-                                                          std::forward<R>(replacement));
+    return RuleBuilder(std::make_unique<CallbackRule<decltype(p), D>>(
+        std::move(name), std::move(p), std::forward<R>(replacement)));
   }
 }
 

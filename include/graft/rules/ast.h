@@ -5,6 +5,7 @@
 #define GRAFT_RULES_AST_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,7 +85,7 @@ struct RuleDef {
   std::string name;
   PatPtr lhs, rhs;
   std::vector<Constraint> constraints;
-  int benefit = -1;  // -1: number of matched ops
+  std::optional<int> benefit;  // unset: the number of matched ops
   bool allow_duplicate = false;
 };
 

@@ -25,12 +25,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "graft/ir/checked_math.h"
 #include "graft/ir/limits.h"
 #include "graft/match/matchers.h"
 #include "graft/ops/catalogue.h"
 #include "graft/ir/op_call.h"
 #include "graft/rewrite/rule.h"
+#include "graft/rewrite/sym_int.h"
 #include "graft/rules/ast.h"
 
 namespace graft {
@@ -77,15 +77,15 @@ class RuleCompiler {
     GRAFT_RETURN_IF_ERROR(CollectVars(*rhs, Slot::kTensor, /*lhs=*/false));
     GRAFT_ASSIGN_OR_RETURN(match::DynP pattern, Build(*lhs));
     GRAFT_ASSIGN_OR_RETURN(match::DynP replacement, Build(*rhs));
-    std::unique_ptr<Rule> rule = graft::rule(def.name, std::move(pattern), std::move(replacement));
-    rule->SetOrigin(def.pos.ToString());
-    if (def.benefit >= 0) rule->SetBenefit(def.benefit);
-    if (def.allow_duplicate) rule->AllowDuplication();
+    RuleBuilder rule =
+        graft::rule(def.name, std::move(pattern), std::move(replacement)).Origin(def.pos.ToString());
+    if (def.benefit) rule.Benefit(*def.benefit);
+    if (def.allow_duplicate) rule.AllowDuplication();
     for (const Constraint& c : def.constraints) {
-      GRAFT_ASSIGN_OR_RETURN(auto pred, CompileConstraint(c, bound));
-      rule->Where(std::move(pred), c.text);
+      GRAFT_ASSIGN_OR_RETURN(Rule::Predicate holds, CompileConstraint(c, bound));
+      rule.Where(c.text, std::move(holds));
     }
-    return rule;
+    return std::unique_ptr<Rule>(std::move(rule));
   }
 
  private:
@@ -386,17 +386,17 @@ class RuleCompiler {
 
   // ---- Constraints.
 
-  // A where-clause value: an integer, a dim (possibly symbolic), a dtype, a
-  // tensor's shape or a literal int list; nullopt members mean "not this
-  // kind". An int list stays ints: `[-1, 384]` is a view size, not a shape
-  // (a negative number is never a Dim).
+  // A where-clause value: an integer (a SymInt, as C++ constraints compute:
+  // a number, a symbolic dim, or unknown), a dtype, a tensor's shape or a
+  // literal int list; nullopt members mean "not this kind". An int list
+  // stays ints: `[-1, 384]` is a view size, not a shape (a negative number
+  // is never a Dim).
   struct Val {
-    std::optional<int64_t> num;
-    std::optional<Dim> dim;
+    std::optional<SymInt> num;
     std::optional<DType> dtype;
     std::optional<std::vector<Dim>> shape;
     std::optional<std::vector<int64_t>> ints;
-    bool unknown = false;  // e.g. arithmetic on a symbolic dim, or overflow
+    bool unknown = false;  // e.g. the dtype of a tensor whose type is unknown
   };
 
   // Whether a shape or int list equals another; an int list equals a shape
@@ -416,7 +416,7 @@ class RuleCompiler {
   absl::StatusOr<Eval> CompileExpr(const Expr& e, const std::set<std::string>& bound) {
     switch (e.kind) {
       case Expr::kInt: {
-        int64_t v = e.value;
+        SymInt v(e.value);
         return Eval([v](const MatchState&) { return Val{v}; });
       }
       case Expr::kLiteral: {
@@ -448,7 +448,7 @@ class RuleCompiler {
           Val out;
           const Literal* l = s.literal(var);
           if (l && l->is_int()) {
-            out.num = l->as_int();
+            out.num = SymInt(l->as_int());
           } else if (l && l->is_ints()) {
             out.ints = std::vector<int64_t>(l->as_ints().begin(), l->as_ints().end());
           } else {
@@ -465,34 +465,21 @@ class RuleCompiler {
           return ErrorAt(e.pos, absl::StrCat(e.func, "(", e.var, ") needs a tensor, but ", e.var,
                                              " is a literal"));
         Var var = it->second.var;
-        std::string f = e.func;
-        int64_t index = e.index;
-        return Eval([var, f, index](const MatchState& s) {
+        // The integer queries are the C++ helpers (rewrite/sym_int.h).
+        if (e.func == "rank") return Eval([var](const MatchState& s) { return Val{rank(s, var)}; });
+        if (e.func == "numel") return Eval([var](const MatchState& s) { return Val{numel(s, var)}; });
+        if (e.func == "dim")
+          return Eval([var, i = e.index](const MatchState& s) { return Val{dim(s, var, i)}; });
+        bool want_dtype = e.func == "dtype";  // else shape
+        return Eval([var, want_dtype](const MatchState& s) {
           Val out;
           TensorType t = s.type(var);
           if (!t.known()) {
             out.unknown = true;
-            return out;
-          }
-          if (f == "rank") {
-            out.num = t.rank();
-          } else if (f == "dtype") {
+          } else if (want_dtype) {
             out.dtype = t.dtype();
-          } else if (f == "shape") {
+          } else {
             out.shape = std::vector<Dim>(t.shape().begin(), t.shape().end());
-          } else if (f == "numel") {
-            // numel() is nullopt for a symbolic dim and for a count that
-            // overflows int64: either way unknown, never a wrapped number.
-            if (auto n = t.numel()) out.num = *n; else out.unknown = true;
-          } else {  // dim
-            int64_t i = index < 0 ? index + t.rank() : index;
-            if (i < 0 || i >= t.rank()) {
-              out.unknown = true;
-            } else if (t.dim(static_cast<int>(i)).is_static()) {
-              out.num = t.dim(static_cast<int>(i)).size();
-            } else {
-              out.dim = t.dim(static_cast<int>(i));
-            }
           }
           return out;
         });
@@ -502,34 +489,50 @@ class RuleCompiler {
         GRAFT_ASSIGN_OR_RETURN(Eval r, CompileExpr(*e.rhs, bound));
         char op = e.op;
         return Eval([l, r, op](const MatchState& s) {
-          Val a = l(s), b = r(s), out;
-          if (!a.num || !b.num) {
-            out.unknown = true;
-            return out;
-          }
-          // Checked: a wrapped sum could make a false constraint true
-          // (`numel(x) * 2^62 == 0`), and INT64_MIN / -1 traps. Overflow and
-          // division by zero are unknown, so the constraint does not hold.
-          out.num = op == '+' ? CheckedAdd(*a.num, *b.num)
-                    : op == '-' ? CheckedSub(*a.num, *b.num)
-                    : op == '*' ? CheckedMul(*a.num, *b.num)
-                                : CheckedDiv(*a.num, *b.num);  // truncating, as C++
-          out.unknown = !out.num;
-          return out;
+          Val a = l(s), b = r(s);
+          // Arithmetic on a dtype, shape or list is unknown too.
+          if (!a.num || !b.num) return Val{SymInt::Unknown()};
+          return Val{Arithmetic(*a.num, op, *b.num)};
         });
       }
     }
     return absl::InternalError("unreachable");
   }
 
-  absl::StatusOr<std::function<bool(const MatchState&)>> CompileConstraint(
-      const Constraint& c, const std::set<std::string>& bound) {
+  // SymInt's arithmetic is checked: a wrapped sum could make a false
+  // constraint true (`numel(x) * 2^62 == 0`), and INT64_MIN / -1 traps.
+  static SymInt Arithmetic(SymInt a, char op, SymInt b) {
+    switch (op) {
+      case '+':
+        return a + b;
+      case '-':
+        return a - b;
+      case '*':
+        return a * b;
+      default:
+        return a / b;
+    }
+  }
+
+  // `a cmp b` on integers, with SymInt's meaning: false when either side is
+  // unknown, symbols equal only themselves and have no order.
+  static bool Compare(SymInt a, absl::string_view cmp, SymInt b) {
+    if (cmp == "==") return a == b;
+    if (cmp == "!=") return a != b;
+    if (cmp == "<") return a < b;
+    if (cmp == "<=") return a <= b;
+    if (cmp == ">") return a > b;
+    return a >= b;
+  }
+
+  absl::StatusOr<Rule::Predicate> CompileConstraint(const Constraint& c,
+                                                    const std::set<std::string>& bound) {
     if (c.cmp == "one_use") {
       auto it = vars_.find(c.var);
       if (it == vars_.end() || !bound.count(c.var))
         return ErrorAt(c.pos, absl::StrCat("variable ", c.var, " in the constraint is not bound by the pattern"));
       Var var = it->second.var;
-      return std::function<bool(const MatchState&)>(
+      return Rule::Predicate(
           [var](const MatchState& s) { return s.value(var) && s.value(var)->has_one_use(); });
     }
     GRAFT_ASSIGN_OR_RETURN(Eval l, CompileExpr(*c.lhs, bound));
@@ -544,34 +547,15 @@ class RuleCompiler {
                     (c.rhs->literal && c.rhs->literal->is_ints());
     if ((is_dtype || is_shape) && ordering)
       return ErrorAt(c.pos, absl::StrCat("dtypes and shapes compare only with == and !=, not ", cmp));
-    return std::function<bool(const MatchState&)>([l, r, cmp](const MatchState& s) {
+    return Rule::Predicate([l, r, cmp](const MatchState& s) {
       Val a = l(s), b = r(s);
       if (a.unknown || b.unknown) return false;  // cannot prove it: do not rewrite
       std::optional<bool> eq;
       if (a.dtype && b.dtype) eq = *a.dtype == *b.dtype;
       if ((a.shape || a.ints) && (b.shape || b.ints)) eq = SameShape(a, b);
-      if (a.dim || b.dim) {
-        // Symbolic dims are equal only to themselves, never to a number
-        // (not made into a Dim: a negative one would be no size); order is
-        // unknown.
-        if (cmp != "==" && cmp != "!=") return false;
-        if (a.dim && b.dim) {
-          eq = *a.dim == *b.dim;
-        } else if (a.num || b.num) {
-          eq = false;
-        } else {
-          return false;  // mismatched kinds
-        }
-      }
       if (eq) return cmp == "==" ? *eq : cmp == "!=" ? !*eq : false;
-      if (!a.num || !b.num) return false;  // mismatched kinds
-      int64_t x = *a.num, y = *b.num;
-      if (cmp == "==") return x == y;
-      if (cmp == "!=") return x != y;
-      if (cmp == "<") return x < y;
-      if (cmp == "<=") return x <= y;
-      if (cmp == ">") return x > y;
-      return x >= y;
+      if (a.num && b.num) return Compare(*a.num, cmp, *b.num);
+      return false;  // mismatched kinds
     });
   }
 
