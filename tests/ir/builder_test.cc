@@ -185,5 +185,52 @@ TEST(BuilderTest, ArgumentErrorsCreateNothing) {
   EXPECT_TRUE(y->unused());
 }
 
+TEST(BuilderTest, ListenerHearsEveryNodeCreated) {
+  struct Recorder : Builder::Listener {
+    std::vector<Node*> created;
+    void NodeCreated(Node* n) override { created.push_back(n); }
+  } recorder;
+  Graph g;
+  Value* x = g.AddInput(F32({4}), "x");
+  Builder b(g, Ops(), &recorder);
+  Node* relu = *b.Create("relu", {x});
+  Node* opaque = b.CreateWithTypes(*Ops().Intern("custom::thing"), {Arg(x)}, {F32({4})});
+  auto failed = b.Op("mm", {x});  // refused: nothing created, nothing heard
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(recorder.created, (std::vector<Node*>{relu, opaque}));
+}
+
+// The IR depends on no particular op set: a registry of one's own, with its
+// own schema, short name and shape function, builds and parses by name, and
+// graft's catalogue means nothing to it.
+absl::StatusOr<TypeList> SameAsFirst(const OpCall& call) { return TypeList{call.type(0)}; }
+
+TEST(BuilderTest, ARegistryOfOnesOwn) {
+  OpRegistry mine;
+  OpSchema schema;
+  schema.params = {{"self", ParamKind::kTensor}, {"k", ParamKind::kInt, Literal::Int(2)}};
+  schema.shape_fn = SameAsFirst;
+  const OpDef* scale = mine.Register("my::scale.default", std::move(schema));
+  mine.AddAlias("scale", scale);
+
+  Graph g;
+  Value* x = g.AddInput(F32({3}), "x");
+  Builder b(g, mine);
+  auto y = b.Op("scale", {x});
+  ASSERT_TRUE(y.ok()) << y.status();
+  EXPECT_EQ((*y)->def()->op(), scale);
+  EXPECT_EQ((*y)->type(), F32({3}));
+  // The left-out k reads as its default; 2 and 2.0 are both the default.
+  EXPECT_EQ((*y)->def()->arg_or_default(1), Arg(Literal::Int(2)));
+  EXPECT_TRUE(scale->schema()->params[1].IsDefault(Literal::Float(2.0)));
+  EXPECT_FALSE(scale->schema()->params[1].IsDefault(Literal::Int(3)));
+  EXPECT_TRUE((*y)->def()->arg_or_default(2).is_null());
+
+  auto relu = b.Op("relu", {x});
+  ASSERT_FALSE(relu.ok());
+  EXPECT_EQ(ErrorKindOf(relu.status()), ErrorKind::kUnknownOp);
+  EXPECT_EQ(mine.Find("aten::relu.default"), nullptr);
+}
+
 }  // namespace
 }  // namespace graft

@@ -132,7 +132,7 @@ TEST(EquivalenceTest, CppAndRuleFileConstraintsAgree) {
       SCOPED_TRACE(absl::StrCat(c.text, " on ", type));
       std::string text =
           absl::StrCat("graph @g(%x: ", type, ") {\n  %y = aten::relu.default(%x)\n  return %y\n}");
-      auto ga = ParseGraph(text), gb = ParseGraph(text);
+      auto ga = ParseGraph(text, Ops()), gb = ParseGraph(text, Ops());
       ASSERT_TRUE(ga.ok() && gb.ok());
       auto ra = ApplyRules(**ga, *file), rb = ApplyRules(**gb, cpp);
       ASSERT_TRUE(ra.ok() && rb.ok());
