@@ -3,18 +3,21 @@
 // An importer gives each node it creates the graph location
 // `<node> @ <file>:<line>` (Provenance::ToString): the node's name in the
 // program it was read from (`aten_mm_default` in an exir program; left out
-// where names do not identify nodes, as TorchScript's) and the innermost
-// user source line. The location is
-// what travels with the node: the printer shows it, and Rule::Apply copies
-// the matched root's location to the nodes it builds, so a replacement
-// carries the provenance of the node it replaced.
+// where names do not identify nodes, as TorchScript's do not survive
+// torch.jit.save) and the innermost user source line. The location is what
+// travels with the node: the printer shows it, exporters turn it back into
+// source lines, and Rule::Apply copies the matched root's location to the
+// nodes it builds, so a replacement carries the provenance of the node it
+// replaced.
 //
 // The importer also records, in an Origins map, the source node behind each
 // node it created. The writer of the same interop asks it:
 //   - Of(n): what n was imported as, for n a rewrite kept (patch it in
 //     place);
 //   - Inherited(n): the source node whose location n carries, n's own or
-//     that of the root a rewrite replaced (copy its metadata).
+//     that of the root a rewrite replaced (copy its metadata). Exact where
+//     locations name their node (exir); else the first node imported with
+//     that location.
 // Keys are node pointers, which stay valid: erased nodes stay in the graph's
 // arena until the graph is destroyed.
 #ifndef GRAFT_INTEROP_PROVENANCE_H_
