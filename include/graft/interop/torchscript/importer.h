@@ -758,13 +758,7 @@ class Importer {
       if (!lit) break;
       if (gs) {
         if (static_cast<int>(i) < gs->num_required() || i >= gs->params.size()) break;
-        const Param& p = gs->params[i];
-        bool is_default = p.default_value
-                              ? (lit == p.default_value ||
-                                 (lit->is_number() && p.default_value->is_number() &&
-                                  lit->as_number() == p.default_value->as_number()))
-                              : (p.kind == ParamKind::kOptionalTensor && lit->is_none());
-        if (!is_default) break;
+        if (!gs->params[i].IsDefault(args[i])) break;
       } else {
         const auto& def = schema.arguments()[i].default_value();
         if (!def) break;
