@@ -25,10 +25,12 @@ GRAFT_LAYERS = {
     "driver": {"hdrs": ["driver/*.h"], "deps": ["rewrite"]},
     # The rule-file language: parser, compiler to Rules, loader, test cases.
     "rules": {"hdrs": ["rules/*.h"], "deps": ["driver"]},
+    # What the interops share: where an imported node came from.
+    "interop": {"hdrs": ["interop/provenance.h"], "deps": ["ir"]},
     # ExecuTorch's serialized programs (JSON and zip); adds nlohmann-json.
-    "interop_exir": {"hdrs": ["interop/exir_*.h"], "deps": ["ops"]},
+    "interop_exir": {"hdrs": ["interop/exir_*.h"], "deps": ["ops", "interop"]},
     # TorchScript modules; adds libtorch (C++20).
-    "interop_torchscript": {"hdrs": ["interop/torchscript.h", "interop/torchscript/*.h"], "deps": ["ops"]},
+    "interop_torchscript": {"hdrs": ["interop/torchscript.h", "interop/torchscript/*.h"], "deps": ["ops", "interop"]},
 }
 
 # What each layer adds from outside graft: the Bazel targets, and the

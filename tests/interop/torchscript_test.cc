@@ -9,13 +9,18 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "graft/driver/driver.h"
+#include "graft/interop/provenance.h"
 #include "graft/ir/parser.h"
 #include "graft/ir/printer.h"
+#include "graft/ir/status.h"
 #include "graft/ir/verifier.h"
 #include "graft/rules/loader.h"
 
@@ -559,6 +564,99 @@ graph(%x : Float(4, 8), %w : Float(6, 8)):
   auto got = RunTorchScript(jg, {x, w});
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE((*got)[0].allclose(torch::matmul(x, w.t()).view({-1, 6}), 1e-5, 1e-6));
+}
+
+// ---------------------------------------------------------------------------
+// The exception boundary: whatever libtorch throws comes back as a status
+// naming what graft was doing and the line of the error that says why.
+
+TEST(TorchScriptErrors, CatchTorchTurnsExceptionsIntoStatuses) {
+  absl::Status torch_error = torchscript_internal::CatchTorch(
+      []() -> absl::Status {
+        TORCH_CHECK(false, "the check failed");
+        return absl::OkStatus();
+      },
+      "doing it");
+  EXPECT_EQ(torch_error.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(torch_error.message()), testing::StartsWith("doing it: "));
+  EXPECT_THAT(torch_error.message(), HasSubstr("the check failed"));
+  EXPECT_THAT(torch_error.message(), testing::Not(HasSubstr("\n")));  // no C++ backtrace
+
+  absl::StatusOr<int> std_error = torchscript_internal::CatchTorch(
+      []() -> absl::StatusOr<int> { throw std::runtime_error("first\nsecond"); },
+      "reading", absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std_error.status(), absl::InvalidArgumentError("reading: first"));
+
+  EXPECT_EQ(*torchscript_internal::CatchTorch([] { return absl::StatusOr<int>(7); }, "x"), 7);
+}
+
+TEST(TorchScriptErrors, EntryPointsReportWhatFailed) {
+  // The interpreter's error is the last line of its TorchScript traceback.
+  auto jg = ParseIR(R"IR(
+graph(%x : Tensor, %w : Tensor):
+  %y : Tensor = aten::mm(%x, %w)
+  return (%y))IR");
+  auto run = RunTorchScript(jg, {torch::randn({2, 3}), torch::randn({4, 5})});
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(run.status().message()),
+              testing::StartsWith("running the TorchScript graph: "));
+  EXPECT_THAT(run.status().message(), HasSubstr("cannot be multiplied"));
+  EXPECT_THAT(run.status().message(), testing::Not(HasSubstr("Traceback")));
+
+  auto garbage = LoadTorchScript("not a zip", {}, "m.pt");
+  EXPECT_EQ(garbage.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(garbage.status().message()),
+              testing::StartsWith("m.pt: not a TorchScript archive (torch.jit.save): "));
+  EXPECT_EQ(LoadTorchScriptForRewrite("not a zip", {}, "m.pt").status(), garbage.status());
+
+  // An archive without input types: the error names the archive and keeps
+  // its machine-readable kind (graft-opt's hint keys on it).
+  torch::jit::Module m("__torch__.Bare");
+  m.define("def forward(self, x):\n    return torch.relu(x)\n");
+  std::stringstream bytes;
+  m.save(bytes);
+  auto untyped = LoadTorchScriptForRewrite(bytes.str(), {}, "m.pt");
+  EXPECT_THAT(std::string(untyped.status().message()),
+              testing::StartsWith("m.pt: graph input %x"));
+  EXPECT_TRUE(HasErrorKind(untyped.status(), ErrorKind::kMissingInputTypes));
+  EXPECT_TRUE(HasErrorKind(LoadTorchScript(bytes.str(), {}, "m.pt").status(),
+                           ErrorKind::kMissingInputTypes));
+}
+
+// ---------------------------------------------------------------------------
+// Provenance (provenance.h): the source line of a node survives export and
+// import, whichever interop gave the location.
+
+TEST(TorchScriptProvenance, SourceLinesSurviveExportAndImport) {
+  auto g = ParseGraph(R"(
+graph @g(%x: f32[2, 4], %w: f32[4, 3]) {
+  %mm = aten::mm.default(%x, %w) loc("aten_mm_default @ model.py:13")
+  %r = aten::relu.default(%mm) loc("aten_relu_default")
+  return %r
+}
+)",
+                      Ops());
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto jg = ExportTorchScript(**g);
+  ASSERT_TRUE(jg.ok()) << jg.status();
+  std::vector<const torch::jit::Node*> nodes((*jg)->nodes().begin(), (*jg)->nodes().end());
+  ASSERT_EQ(nodes.size(), 2u);
+  auto mm_line = nodes[0]->sourceRange().file_line_col();
+  ASSERT_TRUE(mm_line.has_value());
+  EXPECT_EQ(std::get<0>(*mm_line), "model.py");
+  EXPECT_EQ(std::get<1>(*mm_line), 13u);
+  // A location without a file (an exir node without a stack trace) gives no
+  // source range.
+  EXPECT_FALSE(nodes[1]->sourceRange().file_line_col().has_value());
+
+  auto back = ImportTorchScript(*jg);
+  ASSERT_TRUE(back.ok()) << back.status();
+  const Node* mm = (*back)->output(0)->def()->operand(0)->def();
+  Provenance p = Provenance::Parse((*back)->loc(mm->loc()));
+  EXPECT_EQ(p.file, "model.py");
+  EXPECT_EQ(p.line, 13);
+  EXPECT_EQ((*back)->output(0)->def()->loc(), 0u);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 //   fresh unique names and the metadata (stack trace, debug handle, module
 //   stack, ...) of the node they replaced, found through their location,
 //   which the importer sets to `<node name> @ <file>:<line>` and the rewriter
-//   copies from the matched root;
+//   copies from the matched root (graft/interop/provenance.h);
 // - tensor_values loses the entries of erased values and gains the new ones;
 // - graph outputs, output specs and the module call graph follow renamed
 //   outputs.
@@ -72,6 +72,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "graft/interop/provenance.h"
 #include "graft/ir/checked_math.h"
 #include "graft/ir/graph.h"
 #include "graft/ir/limits.h"
@@ -331,24 +332,22 @@ inline bool IsIdentifier(absl::string_view s) {
   return true;
 }
 
-// `decoder.py:107`: the innermost frame of a torch stack trace.
-inline std::string ShortLocation(absl::string_view stack_trace) {
+// The innermost frame of a torch stack trace: file `decoder.py`, line 107.
+inline Provenance StackTraceSource(absl::string_view stack_trace) {
+  Provenance source;
   size_t file = stack_trace.rfind("File \"");
-  if (file == absl::string_view::npos) return "";
+  if (file == absl::string_view::npos) return source;
   size_t start = file + 6;
   size_t end = stack_trace.find('"', start);
-  if (end == absl::string_view::npos) return "";
-  absl::string_view path = stack_trace.substr(start, end - start);
-  size_t slash = path.rfind('/');
-  if (slash != absl::string_view::npos) path.remove_prefix(slash + 1);
-  std::string loc(path);
+  if (end == absl::string_view::npos) return source;
+  source.file = Provenance::BaseName(stack_trace.substr(start, end - start));
   size_t line = stack_trace.find(", line ", end);
   if (line != absl::string_view::npos && line == end + 1) {
     size_t p = line + 7, q = p;
     while (q < stack_trace.size() && std::isdigit(static_cast<unsigned char>(stack_trace[q]))) ++q;
-    absl::StrAppend(&loc, ":", stack_trace.substr(p, q - p));
+    if (!absl::SimpleAtoi(stack_trace.substr(p, q - p), &source.line)) source.line = 0;
   }
-  return loc;
+  return source;
 }
 
 // memory_format / layout values as torch names them, carried as strings.
@@ -823,15 +822,13 @@ class Program {
       ++num_opaque_;
     }
 
-    std::string loc = jname->get<std::string>();
+    Provenance provenance;
     if (const Json* md = Find(jn, "metadata"); md && md->is_object()) {
-      if (const Json* st = Find(*md, "stack_trace"); st && st->is_string()) {
-        std::string short_loc = exir_internal::ShortLocation(st->get_ref<const std::string&>());
-        if (!short_loc.empty()) absl::StrAppend(&loc, " @ ", short_loc);
-      }
+      if (const Json* st = Find(*md, "stack_trace"); st && st->is_string())
+        provenance = exir_internal::StackTraceSource(st->get_ref<const std::string&>());
     }
-    uint32_t loc_id = graph_->InternLoc(loc);
-    loc_to_json_.try_emplace(loc_id, index);
+    provenance.node = jname->get<std::string>();
+    uint32_t loc_id = graph_->InternLoc(provenance.ToString());
 
     TypeList types;
     for (const auto& r : results) types.push_back(r.second);
@@ -847,7 +844,7 @@ class Program {
       graph_->set_name(n->result(static_cast<int>(r)), results[r].first);
       values_[results[r].first] = n->result(static_cast<int>(r));
     }
-    imported_[n] = Imported{index, std::move(slots)};
+    origins_.Record(n, Imported{index, std::move(slots)});
     return absl::OkStatus();
   }
 
@@ -1025,9 +1022,9 @@ class Program {
     }
     absl::flat_hash_set<std::string> original_live;  // names of surviving JSON values
     for (const Node* n : graph_->nodes()) {
-      auto it = imported_.find(n);
-      if (it == imported_.end()) continue;
-      const Json& jn = orig_nodes[it->second.json_index];
+      const Imported* imported = origins_.Of(n);
+      if (!imported) continue;
+      const Json& jn = orig_nodes[imported->json_index];
       live.insert(jn["name"].get<std::string>());
       for (int r = 0; r < n->num_results(); ++r) names[n->result(r)] = std::string(graph_->name(n->result(r)));
       CollectOutputNames(jn["outputs"], &live);
@@ -1037,7 +1034,7 @@ class Program {
     // replaced root's), when free; otherwise one derived from the op.
     absl::flat_hash_map<const Node*, std::string> node_names;
     for (const Node* n : graph_->nodes()) {
-      if (imported_.contains(n)) continue;
+      if (origins_.contains(n)) continue;
       if (n->op()->ns() == "exir_opaque" || !n->schema())
         return absl::FailedPreconditionError(absl::StrCat(
             filename_, ": a rewrite created a node of ", n->op()->name(),
@@ -1067,10 +1064,9 @@ class Program {
     Json nodes = Json::array();
     Json& tensor_values = graph["tensor_values"];
     for (const Node* n : graph_->nodes()) {
-      auto it = imported_.find(n);
-      if (it != imported_.end()) {
-        Json jn = orig_nodes[it->second.json_index];
-        const auto& slots = it->second.slots;
+      if (const Imported* imported = origins_.Of(n)) {
+        Json jn = orig_nodes[imported->json_index];
+        const auto& slots = imported->slots;
         for (int i = 0; i < n->num_args() && i < static_cast<int>(slots.size()); ++i) {
           Value* v = n->operand(i);
           if (!v || slots[i].input < 0) continue;
@@ -1104,9 +1100,8 @@ class Program {
       jn["outputs"] = std::move(outs);
       // Metadata of the node it replaced.
       const Json* like = nullptr;
-      auto root = loc_to_json_.find(n->loc());
-      if (root != loc_to_json_.end()) {
-        const Json& jroot = orig_nodes[root->second];
+      if (const Imported* root = origins_.Inherited(n)) {
+        const Json& jroot = orig_nodes[root->json_index];
         jn["metadata"] = Find(jroot, "metadata") ? jroot["metadata"] : Json::object();
         const Json& routs = jroot["outputs"];
         if (!routs.empty() && exir_internal::UnionKind(routs[0]) == "as_tensor") {
@@ -1237,8 +1232,7 @@ class Program {
   absl::flat_hash_map<std::string, const Json*> tensor_meta_;
   absl::flat_hash_map<std::string, Value*> values_;
   absl::flat_hash_set<std::string> taken_;
-  absl::flat_hash_map<const Node*, Imported> imported_;
-  absl::flat_hash_map<uint32_t, size_t> loc_to_json_;
+  Origins<Imported> origins_;
   std::vector<int> input_json_index_;
   std::vector<int> output_json_index_;
   int num_opaque_ = 0;

@@ -314,6 +314,23 @@ inline absl::StatusOr<std::unique_ptr<Graph>> ParseGraph(absl::string_view text,
   return g;
 }
 
+// Parses a comma-separated list of tensor types, `i64[1, 128], f32[1, 1500,
+// 384]` (how tools take a graph's input types on a command line or in a
+// file), with errors located in `where`.
+inline absl::StatusOr<std::vector<TensorType>> ParseTypeList(absl::string_view text,
+                                                             absl::string_view where = "<types>") {
+  TokenCursor in(text, where);
+  std::vector<TensorType> types;
+  while (in.tok().kind != Token::kEnd) {
+    GRAFT_ASSIGN_OR_RETURN(TensorType t, ParseType(in));
+    if (!t.known()) return in.Expected("a tensor type such as f32[1, 128]");
+    types.push_back(t);
+    if (!in.Accept(",")) break;
+  }
+  if (in.tok().kind != Token::kEnd) return in.Expected("',' or the end of the type list");
+  return types;
+}
+
 }  // namespace graft
 
 #endif  // GRAFT_IR_PARSER_H_
