@@ -623,6 +623,19 @@ TEST(RuleTest, RuleSetKeepsOrderAndUniqueNames) {
   ASSERT_TRUE(rules.Add(rule("other", m::gelu(x), m::relu(x)).Origin("linear.rules:3:1")).ok());
   EXPECT_EQ(rules.Add(rule("other", m::gelu(x), m::relu(x))).message(),
             "a rule named 'other' already exists (linear.rules:3:1)");
+  absl::Status unnamed = rules.Add(rule("", m::gelu(x), m::relu(x)));
+  EXPECT_EQ(unnamed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(unnamed.message(), "a rule needs a name");
+  auto always = [](const MatchState&) { return true; };
+  EXPECT_EQ(rules
+                .Add(rule("unlabelled", m::gelu(x), m::relu(x))
+                         .Where("rank(x) == 2", always)
+                         .Where("", always))
+                .message(),
+            "rule 'unlabelled': constraint 2 has no label (what --explain and refusals print)");
+  EXPECT_EQ(rules.Add(rule("no_predicate", m::gelu(x), m::relu(x)).Where("rank(x) == 2", nullptr))
+                .message(),
+            "rule 'no_predicate': constraint 1 has no predicate");
   ASSERT_EQ(rules.size(), 3u);
   EXPECT_EQ(rules[0].name(), "mm_transposed_weight_to_linear");
   EXPECT_EQ(rules[1].name(), "relu_to_gelu");

@@ -62,6 +62,9 @@ class Rule {
   // Where the rule was written (rule files: "linear.rules:12:1").
   const std::string& origin() const { return origin_; }
 
+  // The constraints, in the order they are checked.
+  const std::vector<Constraint>& constraints() const { return constraints_; }
+
   // The ops the pattern's root can be; empty with any_root() for "any op".
   const std::vector<const OpDef*>& root_ops() const { return root_ops_; }
   bool any_root() const { return any_root_; }
@@ -370,7 +373,17 @@ class RuleSet {
   RuleSet(RuleSet&&) = default;
   RuleSet& operator=(RuleSet&&) = default;
 
+  // Adds `r`; refuses a rule without a name, a constraint without a label
+  // or a predicate, and a name already taken.
   absl::Status Add(std::unique_ptr<Rule> r) {
+    if (r->name().empty()) return absl::InvalidArgumentError("a rule needs a name");
+    for (size_t i = 0; i < r->constraints().size(); ++i) {
+      const Rule::Constraint& c = r->constraints()[i];
+      if (c.label.empty() || !c.holds)
+        return absl::InvalidArgumentError(absl::StrCat(
+            "rule '", r->name(), "': constraint ", i + 1, " has no ",
+            c.label.empty() ? "label (what --explain and refusals print)" : "predicate"));
+    }
     if (Find(r->name()))
       return absl::AlreadyExistsError(absl::StrCat("a rule named '", r->name(), "' already exists",
                                                    Find(r->name())->origin().empty()
