@@ -97,7 +97,10 @@ absl::StatusOr<std::vector<std::string>> ParseFlags(absl::Span<const Flag> flags
       return name == f.name || (!f.alias.empty() && name == f.alias);
     });
     if (flag == flags.end()) return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
-    absl::string_view value = flag->value == FlagValue::kOptional ? flag->bare_value : "";
+    // A view of the flag's own string: `cond ? bare_value : ""` would be a
+    // std::string temporary, dead by the time the value is stored.
+    absl::string_view value;
+    if (flag->value == FlagValue::kOptional) value = flag->bare_value;
     if (eq != absl::string_view::npos) {
       if (flag->value == FlagValue::kNone)
         return absl::InvalidArgumentError(absl::StrCat(name, " takes no value"));
