@@ -36,7 +36,7 @@ class OpCall {
     Arg a = arg(i);
     return a.is_literal() && a.literal()->is_none();
   }
-  // Type of tensor argument `i` (the catalogue's verifier has checked kinds).
+  // Type of tensor argument `i` (CheckArgs has checked the kinds).
   TensorType type(int i) const {
     Value* v = arg(i).value();
     return v ? v->type() : TensorType();
