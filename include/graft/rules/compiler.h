@@ -26,9 +26,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "graft/ir/limits.h"
+#include "graft/ir/op_call.h"
 #include "graft/match/matchers.h"
 #include "graft/ops/catalogue.h"
-#include "graft/ir/op_call.h"
 #include "graft/rewrite/rule.h"
 #include "graft/rewrite/sym_int.h"
 #include "graft/rules/ast.h"
@@ -121,12 +121,14 @@ class RuleCompiler {
                                     : absl::StrCat("the pattern has ", what)),
         ErrorKind::kLimitExceeded);
   }
+  absl::Status TooManyNodes(const PatPtr& at) const {
+    return TooLarge(at, absl::StrCat("more than kMaxExpandedPatternNodes (",
+                                     kMaxExpandedPatternNodes,
+                                     ") pattern nodes in this rule; an alias that uses a "
+                                     "parameter or another alias twice doubles at each level"));
+  }
   absl::Status CheckExpanded(const PatPtr& at, const Expanded& e) const {
-    if (e.size > kMaxExpandedPatternNodes)
-      return TooLarge(at, absl::StrCat("more than kMaxExpandedPatternNodes (",
-                                       kMaxExpandedPatternNodes,
-                                       ") pattern nodes in this rule; an alias that uses a "
-                                       "parameter or another alias twice doubles at each level"));
+    if (e.size > kMaxExpandedPatternNodes) return TooManyNodes(at);
     if (e.depth > kMaxRuleNestingDepth)
       return TooLarge(at, absl::StrCat("a pattern nested deeper than kMaxRuleNestingDepth (",
                                        kMaxRuleNestingDepth, " levels)"));
@@ -140,11 +142,7 @@ class RuleCompiler {
                                       kMaxRuleNestingDepth, " levels)"));
     // Counts the work too: an alias may drop its parameter, so the result
     // stays small while expanding it doubles per level.
-    if (++work_ > kMaxExpandedPatternNodes)
-      return TooLarge(n, absl::StrCat("more than kMaxExpandedPatternNodes (",
-                                      kMaxExpandedPatternNodes,
-                                      ") pattern nodes in this rule; an alias that uses a "
-                                      "parameter or another alias twice doubles at each level"));
+    if (++work_ > kMaxExpandedPatternNodes) return TooManyNodes(n);
     if (n->kind == PatNode::kVar && n->kind_prefix.empty()) {
       auto it = env.find(n->name);
       if (it != env.end()) return it->second;
