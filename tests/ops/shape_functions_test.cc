@@ -9,9 +9,9 @@
 
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "graft/ir/op_call.h"
 #include "graft/ir/parser.h"
 #include "graft/ops/catalogue.h"
-#include "graft/ir/op_call.h"
 
 namespace graft {
 namespace {

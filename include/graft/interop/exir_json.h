@@ -76,9 +76,9 @@
 #include "graft/ir/checked_math.h"
 #include "graft/ir/graph.h"
 #include "graft/ir/limits.h"
+#include "graft/ir/op_call.h"
 #include "graft/ir/status.h"
 #include "graft/ops/catalogue.h"
-#include "graft/ir/op_call.h"
 
 namespace graft {
 namespace exir {
