@@ -2,13 +2,13 @@
 or graft.executorch.rewrite) -> XNNPACK partitioner -> .pte run by
 executorch.runtime. Checks what is delegated and that the numbers agree.
 
-usage: executorch_e2e_test.py GRAFT_OPT  (Bazel passes the binary)
+Runs the graft package installed in this Python (tools/setup.sh installs the
+checkout's with pip), graft's C++ engine in-process.
 """
 
 import collections
 import operator
 import os
-import sys
 import tempfile
 import unittest
 
@@ -226,6 +226,4 @@ class EndToEndTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1:
-        os.environ["GRAFT_OPT"] = os.path.abspath(sys.argv.pop(1))
     unittest.main()
