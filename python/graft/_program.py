@@ -11,13 +11,13 @@ graph signature (parameter, buffer, constant, user input). A value graft has
 no literal for (SymInts, float lists, ...) is written as a kind graft does not
 know, which makes its node opaque: kept as it is, never matched.
 
-graft answers with the rewritten graph in the same form. Nodes it kept are
-the same FX nodes with all their metadata (source_fn_stack, which
-partitioners read, included); their tensor operands are re-pointed where a
-rewrite replaced a value. Nodes it created are new FX nodes taking the
-metadata of the node they replaced (graft copies the matched root's
-"metadata" to its replacement; here that is {"fx": root's name}) and a
-meta["val"] computed in the program's own fake mode.
+graft answers with edits (graft._graft.rewrite_program): the nodes it
+created, each with the kept node it precedes and the root it replaced; the
+operands it re-pointed; the nodes it erased; the outputs. They are replayed on
+a copy of the FX graph. Nodes graft kept stay the same FX nodes with all
+their metadata (source_fn_stack, which partitioners read, included). Nodes it
+created take the metadata of the node they replaced and a meta["val"]
+computed in the program's own fake mode.
 """
 
 import copy
@@ -29,7 +29,8 @@ import torch
 from graft import _compat
 from graft._graft import GraftError
 
-_EDGE = "executorch.exir.dialects.edge.ops."
+# The importer reads `torch.ops.aten.mm.default` as it reads the edge
+# dialect's longer spelling of the same op.
 _TORCH = "torch.ops."
 # An argument kind graft's importer does not know: the node stays opaque.
 _UNMODELLED = {"as_unmodelled": None}
@@ -43,10 +44,8 @@ _LAYOUTS = {torch.strided: 7}
 
 
 def _target_name(target) -> str:
-    if isinstance(target, _compat.EdgeOpOverload):
-        return _EDGE + str(_compat.aten_of(target))
-    if isinstance(target, _compat.OpOverload):
-        return _TORCH + str(target)
+    if isinstance(target, (_compat.EdgeOpOverload, _compat.OpOverload)):
+        return _TORCH + str(_compat.aten_of(target))
     return f"{getattr(target, '__module__', '')}.{getattr(target, '__name__', repr(target))}"
 
 
@@ -67,7 +66,6 @@ class Program:
         self.tensor = {}  # tensor name -> FX node holding it (a getitem for a tuple element)
         self.unused = {}  # tensor name -> (FX node, index): a tuple element nobody reads
         self.folded = set()  # getitem nodes written as their producer's results
-        self.emitted = {}  # node name -> its JSON node
         tensor_values = {}
         taken = {n.name for n in graph.nodes}
 
@@ -95,9 +93,11 @@ class Program:
 
         out_node = graph.output_node()
         outputs = []
-        for o in out_node.args[0]:
+        self.output_slots = []  # graft's outputs (the tensors) -> index in the FX output tuple
+        for i, o in enumerate(out_node.args[0]):
             if isinstance(o, torch.fx.Node) and self._is_tensor(o):
                 outputs.append({"as_tensor": {"name": o.name}})
+                self.output_slots.append(i)
             else:
                 outputs.append({"as_none": []})
 
@@ -199,9 +199,7 @@ class Program:
             "target": _target_name(n.target),
             "inputs": inputs,
             "outputs": outputs,
-            "metadata": {"fx": n.name},
         }
-        self.emitted[n.name] = jn
         return jn
 
     def _input_specs(self):
@@ -227,203 +225,104 @@ class Program:
 
     # ---- graft's answer applied back.
 
-    def apply(self, new_graph: dict):
-        """A GraphModule: a copy of the program's graph edited into `new_graph`
-        (graft's rewritten graph, in the document's form)."""
+    def apply(self, edits: dict):
+        """(A GraphModule: a copy of the program's graph with graft's edits
+        (graft._graft.rewrite_program) replayed on it, the FX nodes created)."""
         old_gm = self.ep.graph_module
-        memo = {}
-        graph = copy.deepcopy(old_gm.graph, memo)  # node meta dicts copied, values shared
-        gm = torch.fx.GraphModule(old_gm, graph)
-        gm.meta.update(old_gm.meta)
+        graph = copy.deepcopy(old_gm.graph)  # node meta dicts copied, values shared
         by_name = {n.name: n for n in graph.nodes}
-        fake_mode = _compat.fake_mode(gm)
-        env = {name: by_name[n.name] for name, n in self.tensor.items() if n is not None}
-        kept = set()
+        fake_mode = _compat.fake_mode(old_gm)
         created = []
-        placeholders = [n for n in graph.nodes if n.op == "placeholder"]
-        cursor = placeholders[-1] if placeholders else None  # graft's nodes go after it, in its order
+        values = {}  # graft's value name -> FX node in `graph`
 
-        def tensor(name):
-            node = env.get(name)
-            if node is None:
-                if name not in self.unused:
-                    raise GraftError(f"internal error: graft's answer reads '{name}', which is not defined")
+        def value(name):
+            node = values.get(name)
+            if node is not None:
+                return node
+            original = self.tensor.get(name)
+            if original is not None:
+                node = by_name[original.name]
+            elif name in self.unused:  # a tuple element nobody read before
                 parent, index = self.unused[name]
-                node = self._getitem(graph, by_name[parent.name], index, name, created)
-                env[name] = node
+                node = _getitem(graph, by_name[parent.name], index, created)
+            else:
+                raise GraftError(f"internal error: graft's answer reads '{name}', which is not defined")
+            values[name] = node
             return node
 
-        def place(node):
-            nonlocal cursor
-            if cursor is None:
-                first = next(iter(graph.nodes))
-                if first is not node:
-                    first.prepend(node)
-            elif cursor.next is not node:
-                cursor.append(node)
-            cursor = node
+        for c in edits["created"]:
+            target = _compat.edge_op(c["target"])
+            named = {}
+            for param, kind, v in c["args"]:
+                if kind == "tensor":
+                    v = value(v)
+                elif kind == "dtype":
+                    v = _compat.SERIAL_TO_DTYPE[v]
+                named[param] = v
+            args, kwargs = _positional(target, named)
+            anchor = by_name[c["before"]] if c["before"] is not None else graph.output_node()
+            with graph.inserting_before(anchor):
+                node = graph.call_function(target, args, kwargs)
+            root = by_name.get(c["root"])
+            if root is not None:
+                node.meta = {k: v for k, v in root.meta.items() if k not in _VALUE_META}
+            _infer_val(node, fake_mode)
+            created.append(node)
+            if len(c["results"]) == 1:
+                values[c["results"][0]] = node
+            else:
+                for i, name in enumerate(c["results"]):
+                    values[name] = _getitem(graph, node, i, created)
 
-        for jn in new_graph["nodes"]:
-            name = jn["name"]
-            before = self.emitted.get(name)
-            if before is not None and before["target"] == jn["target"]:
-                node = by_name[name]
-                if jn["inputs"] != before["inputs"]:
-                    self._repoint(node, before["inputs"], jn["inputs"], tensor)
-                kept.add(node)
-                place(node)
-                for o in jn["outputs"]:
-                    for t in _tensor_names(o):
-                        if env.get(t) is not None and env[t] is not node:
-                            kept.add(env[t])
-                            place(env[t])
-                continue
-            node = self._create(graph, jn, tensor, by_name, created)
-            place(node)
-            self._infer_val(node, fake_mode)
-            results = [t for o in jn["outputs"] for t in _tensor_names(o)]
-            for i, t in enumerate(results):
-                value = node if len(results) == 1 else self._getitem(graph, node, i, t, created)
-                if value is not node:
-                    place(value)
-                # A replacement takes the name of the value it replaces (graft
-                # names it after the matched root): every reader of the name
-                # now reads the new value.
-                replaced = env.get(t)
-                if replaced is not None and replaced not in kept:
-                    replaced.replace_all_uses_with(value)
-                env[t] = value
+        for node_name, old, new in edits["repointed"]:
+            by_name[node_name].replace_input_with(value(old), value(new))
 
         out = graph.output_node()
-        values = list(out.args[0])
-        for i, o in enumerate(new_graph["outputs"]):
-            if "as_tensor" in o:
-                values[i] = tensor(o["as_tensor"]["name"])
-        out.args = (type(out.args[0])(values),)
+        results = list(out.args[0])
+        for i, name in enumerate(edits["outputs"]):
+            results[self.output_slots[i]] = value(name)
+        out.args = (type(out.args[0])(results),)
 
-        # What graft erased: users first.
+        erased = {by_name[name] for name in edits["erased"]}
+        erased |= {by_name[g.name] for g in self.folded if g.args[0].name in edits["erased"]}
         for node in reversed(list(graph.nodes)):
-            if node.op != "call_function" or node in kept or node in created:
-                continue
-            if node.name not in self.emitted and node.name not in self.tensor:
-                continue  # a node graft never saw
-            if node.users:
-                raise GraftError(f"internal error: {node.name} was erased by graft but is still used")
-            graph.erase_node(node)
-        for node in reversed(created):
-            if node.target is operator.getitem and not node.users:
+            if node in erased:
+                if node.users:
+                    raise GraftError(f"internal error: graft erased {node.name}, which is still used")
                 graph.erase_node(node)
-        graph.lint()
-        gm.recompile()
-        return gm, created
-
-    @staticmethod
-    def _repoint(node, before, after, tensor):
-        """Re-points node's tensor operands where graft renamed them (graft
-        changes nothing else in a node it kept)."""
-        params = [j["name"] for j in before]
-        args = list(node.args)
-        kwargs = dict(node.kwargs)
-        for i, (b, a) in enumerate(zip(before, after)):
-            if b == a:
-                continue
-            value = _renamed(a["arg"], tensor)
-            if i < len(args):
-                args[i] = value
-            else:
-                kwargs[params[i]] = value
-        node.args = tuple(args)
-        node.kwargs = kwargs
-
-    def _create(self, graph, jn, tensor, by_name, created):
-        target_name = jn["target"]
-        if target_name.startswith(_EDGE):
-            target = _compat.edge_op(target_name[len(_EDGE):])
-        elif target_name.startswith(_TORCH):
-            ns, name, overload = target_name[len(_TORCH):].split(".")
-            target = getattr(getattr(getattr(torch.ops, ns), name), overload)
-        else:
-            raise GraftError(f"internal error: graft created a node of {target_name}")
-        named = {j["name"]: _value(j["arg"], tensor) for j in jn["inputs"]}
-        args, kwargs = _positional(target, named)
-        with graph.inserting_after(next(iter(graph.nodes))):
-            node = graph.create_node("call_function", target, args, kwargs, name=jn["name"])
-        root = by_name.get(jn.get("metadata", {}).get("fx", ""))
-        if root is not None:
-            node.meta = {k: v for k, v in root.meta.items()
-                         if k not in ("val", "tensor_meta", "unbacked_bindings")}
-        created.append(node)
-        return node
-
-    @staticmethod
-    def _getitem(graph, parent, index, name, created):
-        with graph.inserting_after(parent):
-            node = graph.create_node("call_function", operator.getitem, (parent, index), name=name)
-        node.meta = dict(parent.meta)
-        val = parent.meta.get("val")
-        if isinstance(val, (tuple, list)):
-            node.meta["val"] = val[index]
-        created.append(node)
-        return node
-
-    @staticmethod
-    def _infer_val(node, fake_mode):
-        """node's meta["val"] in the program's own fake mode (symbols included)."""
-        if fake_mode is None:
-            return
-
-        def val(x):
-            return x.meta.get("val") if isinstance(x, torch.fx.Node) else x
-
-        try:
-            with fake_mode:
-                node.meta["val"] = node.target(*torch.fx.node.map_aggregate(node.args, val),
-                                               **torch.fx.node.map_aggregate(node.kwargs, val))
-        except Exception as e:  # noqa: BLE001 - torch raises many kinds
-            raise GraftError(f"graft created {node.name} = {node.target}, which torch cannot "
-                             f"evaluate on its operands: {e}") from e
+        return _compat.graph_module(old_gm, graph), created
 
 
-def _tensor_names(output):
-    kind, body = next(iter(output.items()))
-    if kind == "as_tensor":
-        return [body["name"]]
-    if kind == "as_tensors":
-        return [t["name"] for t in body]
-    return []
+# Meta entries that describe a node's value, not where it came from.
+_VALUE_META = ("val", "tensor_meta", "unbacked_bindings")
 
 
-def _renamed(arg, tensor):
-    """The FX value of a tensor argument graft may have renamed."""
-    kind, body = next(iter(arg.items()))
-    if kind == "as_tensor":
-        return tensor(body["name"])
-    if kind == "as_tensors":
-        return [tensor(t["name"]) for t in body]
-    if kind == "as_optional_tensors":
-        return [None if "as_none" in t else tensor(t["as_tensor"]["name"]) for t in body]
-    raise GraftError(f"internal error: graft changed a non-tensor argument ({arg})")
+def _getitem(graph, parent, index, created):
+    with graph.inserting_after(parent):
+        node = graph.call_function(operator.getitem, (parent, index))
+    node.meta = {k: v for k, v in parent.meta.items() if k not in _VALUE_META}
+    val = parent.meta.get("val")
+    if isinstance(val, (tuple, list)):
+        node.meta["val"] = val[index]
+    created.append(node)
+    return node
 
 
-def _value(arg, tensor):
-    """The Python value of an argument of a node graft created (the kinds
-    graft writes: graft/interop/exir_json.h, ArgToJson)."""
-    kind, body = next(iter(arg.items()))
-    if kind in ("as_tensor", "as_tensors", "as_optional_tensors"):
-        return _renamed(arg, tensor)
-    if kind == "as_none":
-        return None
-    if kind in ("as_int", "as_float", "as_bool", "as_string", "as_ints"):
-        return body
-    if kind == "as_scalar_type":
-        return _compat.SERIAL_TO_DTYPE[body]
-    if kind == "as_memory_format":
-        return {v: k for k, v in _MEMORY_FORMATS.items()}[body]
-    if kind == "as_layout":
-        return {v: k for k, v in _LAYOUTS.items()}[body]
-    if kind == "as_device":
-        return torch.device(body["type"], body.get("index"))
-    raise GraftError(f"internal error: graft wrote an argument of kind {kind}")
+def _infer_val(node, fake_mode):
+    """node's meta["val"] in the program's own fake mode (symbols included)."""
+    if fake_mode is None:
+        return
+
+    def val(x):
+        return x.meta.get("val") if isinstance(x, torch.fx.Node) else x
+
+    try:
+        with fake_mode:
+            node.meta["val"] = node.target(*torch.fx.node.map_aggregate(node.args, val),
+                                           **torch.fx.node.map_aggregate(node.kwargs, val))
+    except Exception as e:  # noqa: BLE001 - torch raises many kinds
+        raise GraftError(f"graft created {node.target}({', '.join(map(str, node.args))}), which "
+                         f"torch cannot evaluate on its operands: {e}") from e
 
 
 def _positional(target, named):

@@ -75,9 +75,8 @@ def rewrite_json(
     graft's built-in catalogue); `only` / `disable` select rules by name.
     Returns (new_json_text, RewriteStats).
     """
-    out, stats = _graft.rewrite_program(
-        program_json, rules_from(rules), list(only or ()), list(disable or ()), verify_each,
-        as_text=True)
+    out, stats = _graft.rewrite_program_json(
+        program_json, rules_from(rules), list(only or ()), list(disable or ()), verify_each)
     return out, RewriteStats.from_driver(stats)
 
 
@@ -124,13 +123,13 @@ class GraftPass(ExportedProgramPassBase):
 
     def call(self, exported_program) -> ExportedProgramPassResult:
         program = Program(exported_program)
-        graph, stats = _graft.rewrite_program(
+        edits, stats = _graft.rewrite_program(
             program.text(), self.rules, self.only, self.disable, self.verify_each)
         self.stats = RewriteStats.from_driver(stats)
         self.created_ops = []
         if self.stats.rewrites == 0:
             return ExportedProgramPassResult(exported_program, False)
-        gm, created = program.apply(graph)
+        gm, created = program.apply(edits)
         self.created_ops = sorted({n.target for n in created
                                    if n.target is not operator.getitem}, key=str)
         result = _compat.with_graph(

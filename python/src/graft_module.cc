@@ -21,12 +21,15 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "graft/driver/driver.h"
 #include "graft/interop/exir_json.h"
+#include "graft/interop/provenance.h"
 #include "graft/ir/parser.h"
 #include "graft/ir/printer.h"
 #include "graft/ir/verifier.h"
@@ -115,52 +118,155 @@ nb::dict StatsToPython(const graft::DriverResult& r) {
   return out;
 }
 
-// nlohmann JSON -> Python objects (what json.loads would make).
-nb::object JsonToPython(const graft::exir::Json& j) {
-  using Json = graft::exir::Json;
-  switch (j.type()) {
-    case Json::value_t::null: return nb::none();
-    case Json::value_t::boolean: return nb::bool_(j.get<bool>());
-    case Json::value_t::number_integer: return nb::int_(j.get<int64_t>());
-    case Json::value_t::number_unsigned: return nb::int_(j.get<uint64_t>());
-    case Json::value_t::number_float: return nb::float_(j.get<double>());
-    case Json::value_t::string: {
-      // NaN and +-Infinity stand as marker strings while nlohmann holds them.
-      if (auto f = graft::exir::exir_internal::JsonToFloat(j)) return nb::float_(*f);
-      const auto& s = j.get_ref<const std::string&>();
-      return nb::str(s.data(), s.size());
-    }
-    case Json::value_t::array: {
-      nb::list l;
-      for (const Json& e : j) l.append(JsonToPython(e));
-      return l;
-    }
-    case Json::value_t::object: {
-      nb::dict d;
-      for (auto it = j.begin(); it != j.end(); ++it) d[nb::str(it.key().c_str())] = JsonToPython(*it);
-      return d;
-    }
-    default: return nb::none();  // binary: never in a program
-  }
-}
-
-// Reads, verifies and rewrites a serialized program; the rewritten
-// document's text and the driver's result. Runs without the GIL.
-std::pair<std::string, graft::DriverResult> RewriteProgramText(const std::string& program,
-                                                               const Rules& rules,
-                                                               const graft::DriverOptions& o,
-                                                               const std::string& filename) {
-  nb::gil_scoped_release unlocked;
-  absl::StatusOr<graft::exir::Program> p = graft::exir::Program::Parse(program, filename);
+// Reads and verifies a serialized program.
+graft::exir::Program ReadProgram(const std::string& text, const std::string& filename) {
+  absl::StatusOr<graft::exir::Program> p = graft::exir::Program::Parse(text, filename);
   if (!p.ok()) throw GraftException(std::string(p.status().message()));
   if (absl::Status v = graft::Verify(p->graph()); !v.ok())
     throw GraftException(absl::StrCat(filename, ": the program's graph is malformed: ", v.message()));
-  absl::StatusOr<graft::DriverResult> r = graft::ApplyRules(p->graph(), rules.set, o);
-  if (!r.ok()) throw GraftException(std::string(r.status().message()));
-  absl::StatusOr<std::string> out = p->Write();
-  if (!out.ok()) throw GraftException(std::string(out.status().message()));
-  return {*std::move(out), *std::move(r)};
+  return *std::move(p);
 }
+
+graft::DriverResult Run(graft::Graph& g, const Rules& rules, const graft::DriverOptions& o) {
+  absl::StatusOr<graft::DriverResult> r = graft::ApplyRules(g, rules.set, o);
+  if (!r.ok()) throw GraftException(std::string(r.status().message()));
+  return *std::move(r);
+}
+
+// What a rewrite did to an imported program, as edits the caller replays on
+// the graph it was imported from (graft/_program.py). Values are named by
+// their names in the program; a value graft created is "%<k>", which no
+// program name can be. Nodes are named by the program's node names (the
+// importer's provenance, graft/interop/provenance.h).
+class EditRecorder {
+ public:
+  // Called before the rewrite: what the program was.
+  explicit EditRecorder(const graft::Graph& g) : g_(g) {
+    for (const graft::Value* in : g.inputs()) names_[in] = std::string(g.name(in));
+    for (const graft::Node* n : g.nodes()) {
+      std::vector<const graft::Value*>& ops = operands_[n];
+      for (int i = 0; i < n->num_args(); ++i) ops.push_back(n->operand(i));
+      for (int r = 0; r < n->num_results(); ++r) names_[n->result(r)] = std::string(g.name(n->result(r)));
+    }
+  }
+
+  // Called after: the edits, as Python objects.
+  //   created:  [{"target": "aten.linear.default", "args": [(param, kind, value)],
+  //               "results": [value], "root": node, "before": node or None}]
+  //             in graft's order; kind "tensor" (value is a value name),
+  //             "dtype" (an ExecuTorch ScalarType number) or "value";
+  //             "before": the kept node it precedes (None: the end);
+  //   repointed: [(node, old value, new value)] for the nodes kept;
+  //   erased:   the nodes graft removed;
+  //   outputs:  the graph's outputs.
+  nb::dict Edits() {
+    nb::list created, repointed, erased, outputs;
+    std::vector<nb::dict> pending;  // created nodes waiting for the next kept node
+    absl::flat_hash_set<const graft::Node*> live;
+    for (const graft::Node* n : g_.nodes()) {
+      live.insert(n);
+      auto was = operands_.find(n);
+      if (was == operands_.end()) {
+        pending.push_back(Created(n));
+        continue;
+      }
+      std::string name = NodeName(n);
+      for (nb::dict& d : pending) {
+        d["before"] = name;
+        created.append(d);
+      }
+      pending.clear();
+      for (int i = 0; i < n->num_args(); ++i) {
+        if (n->operand(i) != was->second[i])
+          repointed.append(nb::make_tuple(name, Name(was->second[i]), Name(n->operand(i))));
+      }
+    }
+    for (nb::dict& d : pending) {
+      d["before"] = nb::none();
+      created.append(d);
+    }
+    for (const auto& [n, ops] : operands_) {
+      if (!live.contains(n)) erased.append(NodeName(n));
+    }
+    for (size_t i = 0; i < g_.num_outputs(); ++i) outputs.append(Name(g_.output(i)));
+    nb::dict out;
+    out["created"] = created;
+    out["repointed"] = repointed;
+    out["erased"] = erased;
+    out["outputs"] = outputs;
+    return out;
+  }
+
+ private:
+  const std::string& Name(const graft::Value* v) {
+    auto [it, fresh] = names_.try_emplace(v);
+    if (fresh) it->second = absl::StrCat("%", next_id_++);
+    return it->second;
+  }
+
+  std::string NodeName(const graft::Node* n) const {
+    return graft::Provenance::Parse(g_.loc(n->loc())).node;
+  }
+
+  nb::dict Created(const graft::Node* n) {
+    const graft::OpDef* op = n->op();
+    if (!n->schema())
+      throw GraftException(absl::StrCat("a rewrite created a node of ", op->name(),
+                                        ", which is not in graft's catalogue: its arguments "
+                                        "cannot be named for an ExecuTorch node"));
+    nb::list args;
+    for (int i = 0; i < n->num_args(); ++i) {
+      const graft::Param& p = n->schema()->params[i];
+      graft::Arg a = n->arg(i);
+      if (p.IsDefault(a)) continue;  // the op's own default applies
+      nb::str param(std::string(p.name).c_str());
+      if (const graft::Value* v = a.value()) {
+        args.append(nb::make_tuple(param, "tensor", Name(v)));
+        continue;
+      }
+      const graft::Literal& l = *a.literal();
+      if (l.is_dtype()) {
+        auto d = graft::exir::DTypeToExir(l.as_dtype());
+        if (!d) throw GraftException(absl::StrCat(op->name(), ": dtype ", graft::DTypeName(l.as_dtype()),
+                                                  " has no ExecuTorch ScalarType"));
+        args.append(nb::make_tuple(param, "dtype", *d));
+        continue;
+      }
+      args.append(nb::make_tuple(param, "value", LiteralToPython(l, p)));
+    }
+    nb::list results;
+    for (int r = 0; r < n->num_results(); ++r) results.append(Name(n->result(r)));
+    nb::dict d;
+    d["target"] = absl::StrCat(op->ns(), ".", op->base_name(), ".", op->overload());
+    d["args"] = args;
+    d["results"] = results;
+    d["root"] = NodeName(n);  // the rewriter gives a replacement its root's location
+    return d;
+  }
+
+  // A literal as the Python value torch takes for parameter `p`.
+  static nb::object LiteralToPython(const graft::Literal& l, const graft::Param& p) {
+    if (l.is_none()) return nb::none();
+    if (l.is_bool()) return nb::bool_(l.as_bool());
+    if (l.is_int()) {
+      if (p.kind == graft::ParamKind::kFloat) return nb::float_(static_cast<double>(l.as_int()));
+      return nb::int_(l.as_int());
+    }
+    if (l.is_number()) return nb::float_(l.as_float());
+    if (l.is_ints()) {
+      nb::list items;
+      for (int64_t v : l.as_ints()) items.append(v);
+      return items;
+    }
+    if (l.is_string()) return nb::str(std::string(l.as_string()).c_str());
+    throw GraftException(absl::StrCat("a literal graft cannot hand to Python: ", l.ToString()));
+  }
+
+  const graft::Graph& g_;
+  absl::flat_hash_map<const graft::Node*, std::vector<const graft::Value*>> operands_;
+  absl::flat_hash_map<const graft::Value*, std::string> names_;
+  int next_id_ = 0;
+};
 
 }  // namespace
 
@@ -211,23 +317,44 @@ NB_MODULE(_graft, m) {
   m.def(
       "rewrite_program",
       [](const std::string& program, const Rules& rules, std::vector<std::string> only,
-         std::vector<std::string> disable, bool verify_each, bool as_text,
-         const std::string& filename) {
+         std::vector<std::string> disable, bool verify_each, const std::string& filename) {
         graft::DriverOptions o = MakeOptions(rules, std::move(only), std::move(disable), verify_each);
-        auto [text, result] = RewriteProgramText(program, rules, o, filename);
-        nb::dict stats = StatsToPython(result);
-        if (as_text) return nb::make_tuple(nb::str(text.data(), text.size()), stats);
-        // The rewritten graph only: what the caller applies to its FX graph.
-        graft::exir::Json doc;
-        {
+        graft::exir::Program p = [&] {
           nb::gil_scoped_release unlocked;
-          doc = graft::exir::Json::parse(graft::exir::exir_internal::QuoteNonFinite(text));
-        }
-        return nb::make_tuple(JsonToPython(doc["graph_module"]["graph"]), stats);
+          return ReadProgram(program, filename);
+        }();
+        EditRecorder edits(p.graph());
+        graft::DriverResult r = [&] {
+          nb::gil_scoped_release unlocked;
+          return Run(p.graph(), rules, o);
+        }();
+        return nb::make_tuple(edits.Edits(), StatsToPython(r));
       },
       nb::arg("program"), nb::arg("rules"), nb::arg("only") = std::vector<std::string>(),
       nb::arg("disable") = std::vector<std::string>(), nb::arg("verify_each") = false,
-      nb::arg("as_text") = false, nb::arg("filename") = "<program>",
+      nb::arg("filename") = "<program>",
       "Rewrites an ExecuTorch serialized program (serialized_exported_program.json text): "
-      "(the rewritten document's text, or its graph as Python objects; stats).");
+      "(the edits that turn it into the result, stats); see EditRecorder.");
+
+  m.def(
+      "rewrite_program_json",
+      [](const std::string& program, const Rules& rules, std::vector<std::string> only,
+         std::vector<std::string> disable, bool verify_each, const std::string& filename) {
+        graft::DriverOptions o = MakeOptions(rules, std::move(only), std::move(disable), verify_each);
+        std::string text;
+        graft::DriverResult r;
+        {
+          nb::gil_scoped_release unlocked;
+          graft::exir::Program p = ReadProgram(program, filename);
+          r = Run(p.graph(), rules, o);
+          absl::StatusOr<std::string> out = p.Write();
+          if (!out.ok()) throw GraftException(std::string(out.status().message()));
+          text = *std::move(out);
+        }
+        return nb::make_tuple(text, StatsToPython(r));
+      },
+      nb::arg("program"), nb::arg("rules"), nb::arg("only") = std::vector<std::string>(),
+      nb::arg("disable") = std::vector<std::string>(), nb::arg("verify_each") = false,
+      nb::arg("filename") = "<program>",
+      "Rewrites an ExecuTorch serialized program: (the rewritten document's text, stats).");
 }
