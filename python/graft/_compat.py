@@ -93,9 +93,10 @@ def graph_module(root, graph):
     """A GraphModule of `graph` with root's attributes. Lazy: its Python code
     is generated when first needed (torch.compile's own choice), not by the
     pass, which would spend most of its time there."""
-    from torch.fx._lazy_graph_module import _make_graph_module
+    from torch.fx._lazy_graph_module import _make_graph_module, _use_lazy_graph_module
 
-    gm = _make_graph_module(root, graph, class_name=type(root).__name__)
+    with _use_lazy_graph_module(True):
+        gm = _make_graph_module(root, graph, class_name=type(root).__name__)
     gm.meta.update(root.meta)
     return gm
 

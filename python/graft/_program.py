@@ -221,7 +221,7 @@ class Program:
         return specs
 
     def text(self) -> str:
-        return json.dumps(self.doc)
+        return json.dumps(self.doc, separators=(",", ":"), check_circular=False)
 
     # ---- graft's answer applied back.
 
