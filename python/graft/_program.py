@@ -21,6 +21,7 @@ computed in the program's own fake mode.
 """
 
 import copy
+import functools
 import json
 import operator
 
@@ -47,6 +48,12 @@ def _target_name(target) -> str:
     if isinstance(target, (_compat.EdgeOpOverload, _compat.OpOverload)):
         return _TORCH + str(_compat.aten_of(target))
     return f"{getattr(target, '__module__', '')}.{getattr(target, '__name__', repr(target))}"
+
+
+@functools.lru_cache(maxsize=None)
+def _param_names(target) -> tuple:
+    schema = _compat.schema(target)
+    return tuple(a.name for a in schema.arguments) if schema is not None else ()
 
 
 def _tensor_meta(val) -> dict:
@@ -186,8 +193,7 @@ class Program:
         return self.tensor.get(node.name) is node
 
     def _node(self, n, outputs):
-        schema = _compat.schema(n.target)
-        params = [a.name for a in schema.arguments] if schema is not None else []
+        params = _param_names(n.target)
         inputs = []
         for i, a in enumerate(n.args):
             name = params[i] if i < len(params) else f"arg{i}"
