@@ -1,21 +1,23 @@
 // graft._graft: graft's rewrite engine in the Python process.
 //
 // The binding is deliberately narrow: rule sets (files, directories, text),
-// and two entry points that run the driver: one on graft's text form, one
-// on an ExecuTorch serialized program (graft/interop/exir_json.h, which owns
-// the mapping between edge ops and graft's IR, so this file adds none). The
-// caller hands one structure in and gets the rewritten graph and the
-// driver's statistics back as Python objects. Errors are graft.GraftError,
-// whose message is graft's own (file:line:col where graft has one).
+// and entry points that run the driver on one structure handed in: graft's
+// text form (back: the result printed), or an ExecuTorch serialized program
+// (graft/interop/exir_json.h owns the mapping between edge ops and graft's
+// IR, so this file adds none; back: the edits that turn the program into
+// the result, or the rewritten document). The driver's statistics come back
+// as Python objects. Errors are graft.GraftError, whose message is graft's
+// own (file:line:col where graft has one). The GIL is released while C++
+// works.
 //
 // nanobind rather than pybind11: smaller and faster bindings (one object
 // conversion per node here), C++17, a CMake config scikit-build-core finds,
 // and no dependency on the Python or torch of the build beyond the headers.
 #include <nanobind/nanobind.h>
-#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -120,17 +122,14 @@ nb::dict StatsToPython(const graft::DriverResult& r) {
 
 // Reads and verifies a serialized program.
 graft::exir::Program ReadProgram(const std::string& text, const std::string& filename) {
-  absl::StatusOr<graft::exir::Program> p = graft::exir::Program::Parse(text, filename);
-  if (!p.ok()) throw GraftException(std::string(p.status().message()));
-  if (absl::Status v = graft::Verify(p->graph()); !v.ok())
+  graft::exir::Program p = Unwrap(graft::exir::Program::Parse(text, filename));
+  if (absl::Status v = graft::Verify(p.graph()); !v.ok())
     throw GraftException(absl::StrCat(filename, ": the program's graph is malformed: ", v.message()));
-  return *std::move(p);
+  return p;
 }
 
 graft::DriverResult Run(graft::Graph& g, const Rules& rules, const graft::DriverOptions& o) {
-  absl::StatusOr<graft::DriverResult> r = graft::ApplyRules(g, rules.set, o);
-  if (!r.ok()) throw GraftException(std::string(r.status().message()));
-  return *std::move(r);
+  return Unwrap(graft::ApplyRules(g, rules.set, o));
 }
 
 // What a rewrite did to an imported program, as edits the caller replays on
@@ -299,13 +298,10 @@ NB_MODULE(_graft, m) {
         graft::DriverResult r;
         {
           nb::gil_scoped_release unlocked;
-          auto g = graft::ParseGraph(text, graft::Ops(), filename);
-          if (!g.ok()) throw GraftException(std::string(g.status().message()));
-          Check(graft::Verify(**g));
-          absl::StatusOr<graft::DriverResult> res = graft::ApplyRules(**g, rules.set, o);
-          if (!res.ok()) throw GraftException(std::string(res.status().message()));
-          r = *std::move(res);
-          printed = graft::Print(**g);
+          std::unique_ptr<graft::Graph> g = Unwrap(graft::ParseGraph(text, graft::Ops(), filename));
+          Check(graft::Verify(*g));
+          r = Run(*g, rules, o);
+          printed = graft::Print(*g);
         }
         return nb::make_tuple(printed, StatsToPython(r));
       },
@@ -347,9 +343,7 @@ NB_MODULE(_graft, m) {
           nb::gil_scoped_release unlocked;
           graft::exir::Program p = ReadProgram(program, filename);
           r = Run(p.graph(), rules, o);
-          absl::StatusOr<std::string> out = p.Write();
-          if (!out.ok()) throw GraftException(std::string(out.status().message()));
-          text = *std::move(out);
+          text = Unwrap(p.Write());
         }
         return nb::make_tuple(text, StatsToPython(r));
       },
