@@ -200,6 +200,15 @@ class Program:
             inputs.append({"name": name, "arg": self._arg(a)})
         for k, a in n.kwargs.items():
             inputs.append({"name": k, "arg": self._arg(a)})
+        if any(i["arg"] is _UNMODELLED for i in inputs):
+            # The node is opaque; graft must still see every tensor it reads
+            # (one inside, say, a list of SymInts and tensors), or it could
+            # erase that tensor's producer as dead.
+            reads = []
+            torch.fx.node.map_arg((n.args, n.kwargs), reads.append)
+            tensors = [{"name": a.name} for a in reads if self._is_tensor(a)]
+            if tensors:
+                inputs.append({"name": "graft_reads", "arg": {"as_tensors": tensors}})
         jn = {
             "name": n.name,
             "target": _target_name(n.target),
