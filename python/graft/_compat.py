@@ -72,6 +72,12 @@ def edge_op(qualified: str):
     return getattr(getattr(getattr(_exir_ops.edge, ns), name), overload)
 
 
+def aten_op(qualified: str):
+    """The ATen op `aten.linear.default` (torch.ops)."""
+    ns, name, overload = qualified.split(".")
+    return getattr(getattr(getattr(torch.ops, ns), name), overload)
+
+
 def aten_of(op):
     """The ATen OpOverload an EdgeOpOverload wraps (op itself otherwise)."""
     return getattr(op, "_op", op)

@@ -5,7 +5,7 @@ graft reads programs in ExecuTorch's serialized form: its importer
 (graft/interop/exir_json.h) owns the mapping of edge ops onto graft's IR, so
 this module writes only the fields that importer reads, straight from the FX
 graph (ExecuTorch's own serializer also converts every node's metadata, which
-costs 100x more): each node's target, its arguments by schema name, its
+costs 30x more): each node's target, its arguments by schema name, its
 results' dtypes and sizes (node.meta["val"]), and each input's kind from the
 graph signature (parameter, buffer, constant, user input). A value graft has
 no literal for (SymInts, float lists, ...) is written as a kind graft does not
@@ -73,6 +73,8 @@ class Program:
         self.tensor = {}  # tensor name -> FX node holding it (a getitem for a tuple element)
         self.unused = {}  # tensor name -> (FX node, index): a tuple element nobody reads
         self.folded = set()  # getitem nodes written as their producer's results
+        # graft's new nodes are edge ops in an edge program, ATen ops otherwise.
+        self.edge = any(isinstance(n.target, _compat.EdgeOpOverload) for n in graph.nodes)
         tensor_values = {}
         taken = {n.name for n in graph.nodes}
 
@@ -209,13 +211,8 @@ class Program:
             tensors = [{"name": a.name} for a in reads if self._is_tensor(a)]
             if tensors:
                 inputs.append({"name": "graft_reads", "arg": {"as_tensors": tensors}})
-        jn = {
-            "name": n.name,
-            "target": _target_name(n.target),
-            "inputs": inputs,
-            "outputs": outputs,
-        }
-        return jn
+        return {"name": n.name, "target": _target_name(n.target), "inputs": inputs,
+                "outputs": outputs}
 
     def _input_specs(self):
         kinds = {
@@ -266,7 +263,7 @@ class Program:
             return node
 
         for c in edits["created"]:
-            target = _compat.edge_op(c["target"])
+            target = _compat.edge_op(c["target"]) if self.edge else _compat.aten_op(c["target"])
             named = {}
             for param, kind, v in c["args"]:
                 if kind == "tensor":
