@@ -65,7 +65,8 @@ fi
 # pip is told not to fetch them again (--no-build-isolation), so the build
 # needs no network. The build directory (.build/python/) makes a rebuild
 # incremental; the install is redone only when the sources it is made of
-# change (a stamp there records their hash and the Python they went to).
+# change (a stamp there records their hash and the Python they went to) or
+# the installed graft is not this checkout's (pip records where it came from).
 for dist in scikit-build-core nanobind; do
   [[ -n $(version_of "$dist") ]] || pip_install "$dist"
 done
@@ -77,8 +78,11 @@ sources=$(cd "$root" && find pyproject.toml CMakeLists.txt cmake python include 
             -type f ! -name '*.pyc' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-32)
 stamp="$root/.build/python/installed"
 want="$(command -v "$py") $sources"
-if [[ $(cat "$stamp" 2>/dev/null) != "$want" ]] ||
-   ! (cd / && "$py" -c 'import graft._graft' 2>/dev/null); then
+installed_from() {
+  (cd / && "$py" -c 'import graft._graft, importlib.metadata as m, json
+print(json.loads(m.distribution("graft").read_text("direct_url.json"))["url"])' 2>/dev/null)
+}
+if [[ $(cat "$stamp" 2>/dev/null) != "$want" || $(installed_from) != "file://$root" ]]; then
   pip_install --no-build-isolation --no-deps "$root"
   mkdir -p "$(dirname "$stamp")"
   echo "$want" >"$stamp"
