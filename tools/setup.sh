@@ -7,6 +7,7 @@ set -euo pipefail
 APT_PACKAGES=(
   bazel-bootstrap   # Bazel 4.2.3; the WORKSPACE keeps it offline
   g++ pkgconf
+  cmake ninja-build # pip install . (scikit-build-core) and the CMake package
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   graphviz
   clang libclang-rt-dev  # libFuzzer + ASan/UBSan runtimes: tools/fuzz/
@@ -58,17 +59,31 @@ if [[ -z $(version_of executorch) ]]; then
   pip_install "executorch==$EXECUTORCH_VERSION"
 fi
 
-# graft's Python package (graft.executorch) from this checkout, by a .pth
-# file: no build step, and edits take effect at once. It runs the graft-opt
-# that `bazel build //tools/graft_opt:graft-opt` leaves in bazel-bin/ (or
-# $GRAFT_OPT).
-graft_python="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/python"
+# graft's Python package, built from this checkout by pip: pyproject.toml has
+# scikit-build-core run CMake, which builds the C++ module graft._graft against
+# the Abseil and nlohmann-json installed above. The build tools come first and
+# pip is told not to fetch them again (--no-build-isolation), so the build
+# needs no network. The build directory (.build/python/) makes a rebuild
+# incremental; the install is redone only when the sources it is made of
+# change (a stamp there records their hash and the Python they went to) or
+# the installed graft is not this checkout's (pip records where it came from).
+for dist in scikit-build-core nanobind; do
+  [[ -n $(version_of "$dist") ]] || pip_install "$dist"
+done
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 site_dir=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-if [[ ! -w $site_dir ]]; then
-  site_dir=$("$py" -m site --user-site)
-  mkdir -p "$site_dir"
-fi
-if [[ $(cat "$site_dir/graft.pth" 2>/dev/null) != "$graft_python" ]]; then
-  echo "setup: $site_dir/graft.pth -> $graft_python"
-  echo "$graft_python" >"$site_dir/graft.pth"
+# The .pth file earlier versions of this script left: the package replaces it.
+rm -f "$site_dir/graft.pth" "$("$py" -m site --user-site)/graft.pth"
+sources=$(cd "$root" && find pyproject.toml CMakeLists.txt cmake python include patterns \
+            -type f ! -name '*.pyc' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-32)
+stamp="$root/.build/python/installed"
+want="$(command -v "$py") $sources"
+installed_from() {
+  (cd / && "$py" -c 'import graft._graft, importlib.metadata as m, json
+print(json.loads(m.distribution("graft").read_text("direct_url.json"))["url"])' 2>/dev/null)
+}
+if [[ $(cat "$stamp" 2>/dev/null) != "$want" || $(installed_from) != "file://$root" ]]; then
+  pip_install --no-build-isolation --no-deps "$root"
+  mkdir -p "$(dirname "$stamp")"
+  echo "$want" >"$stamp"
 fi

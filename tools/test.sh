@@ -6,8 +6,12 @@
 #   2. the C++ tests again under AddressSanitizer + UBSan (--config=asan)
 #   3. the fuzz targets: seed corpora replayed, then a short fuzzing period
 #      each (tools/fuzz/smoke.sh; long runs: tools/fuzz/run.sh)
+#   4. the front door, one test each (tools/install_test/): `pip install` of
+#      the checkout into a fresh virtualenv lowering a small model with
+#      GraftPass; examples/embed built with CMake against the installed CMake
+#      package, and with Bazel from its own WORKSPACE
 # Arguments, if any, replace the target pattern of stages 1 and 2 and skip
-# stage 3 (e.g. `tools/test.sh //tests/ir/...`).
+# stages 3 and 4 (e.g. `tools/test.sh //tests/ir/...`).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -40,6 +44,19 @@ bazel_stage() {
   failed=$((failed + f))
 }
 
+# Runs a command as one test: passed when it exits 0.
+script_stage() {
+  local name=$1; shift
+  echo "==== $name"
+  if "$@"; then
+    echo "$name: 1 passed, 0 failed"
+    passed=$((passed + 1))
+  else
+    echo "$name: 0 passed, 1 failed"
+    failed=$((failed + 1))
+  fi
+}
+
 bazel_stage "tests"
 bazel_stage "C++ tests under ASan+UBSan" --config=asan --test_lang_filters=cc --build_tests_only
 
@@ -52,6 +69,10 @@ if (($# == 0)); then
   [[ -n ${p:-} ]] || { p=0; f=1; }
   passed=$((passed + p))
   failed=$((failed + f))
+
+  script_stage "pip install into a virtualenv, GraftPass lowering" tools/install_test/venv_lower.sh
+  script_stage "examples/embed with CMake (installed package)" tools/install_test/embed_cmake.sh
+  script_stage "examples/embed with Bazel (local_repository)" tools/install_test/embed_bazel.sh
 fi
 
 # CI owns no long-lived processes: stop this workspace's Bazel server.

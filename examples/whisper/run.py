@@ -15,7 +15,6 @@ FLOPs delegated, the .pte size, the median latency in ExecuTorch's runtime
 (executorch.runtime, the programs timed in interleaved rounds), and
 whether the outputs agree.
 
-    bazel build //tools/graft_opt:graft-opt
     python3 examples/whisper/run.py [--runs 30] [--save-dir DIR] [--json FILE]
 
 Takes about four minutes on two cores.
@@ -32,8 +31,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-# The graft package from this checkout, when tools/setup.sh has not installed it.
-sys.path.append(os.path.join(HERE, "..", "..", "python"))
 
 import torch  # noqa: E402
 from torch.fx.passes.infra.pass_base import PassResult  # noqa: E402
@@ -188,9 +185,9 @@ def main():
     parser.add_argument("--json", help="write the table as JSON here")
     args = parser.parse_args()
 
-    from graft.executorch import graft_opt_path
+    import graft
 
-    print(f"graft-opt: {graft_opt_path()}")
+    print(f"graft: {os.path.dirname(graft.__file__)}")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     print("lowering (export, to_edge_transform_and_lower with XnnpackPartitioner, to_executorch):")
     results = [

@@ -2,13 +2,13 @@
 or graft.executorch.rewrite) -> XNNPACK partitioner -> .pte run by
 executorch.runtime. Checks what is delegated and that the numbers agree.
 
-usage: executorch_e2e_test.py GRAFT_OPT  (Bazel passes the binary)
+Runs the graft package installed in this Python (tools/setup.sh installs the
+checkout's with pip), graft's C++ engine in-process.
 """
 
 import collections
 import operator
 import os
-import sys
 import tempfile
 import unittest
 
@@ -20,6 +20,8 @@ from executorch.exir import to_edge, to_edge_transform_and_lower
 from executorch.exir.delegate import executorch_call_delegate
 from executorch.runtime import Runtime
 
+import graft
+from graft import _compat
 from graft.executorch import GraftError, GraftPass, edge_compile_config, rewrite
 
 MATMULS = ("aten.mm.default", "aten.bmm.default", "aten.addmm.default", "aten.linear.default")
@@ -224,8 +226,33 @@ class EndToEndTest(unittest.TestCase):
                 GraftPass(rules=[rules])(edge)
             self.assertIn("mine.rules:2:", str(ctx.exception))
 
+    def test_rules_as_text_and_per_rule_stats(self):
+        edge = to_edge(self.ep, compile_config=edge_compile_config()).exported_program()
+        rules = graft.parse_rules(
+            "rule logits:\n  view_copy(mm(view_copy(x, _), transpose(const W)), _) -> linear(x, W)\n"
+            "rule never:\n  relu(relu(x)) -> relu(x)\n", "inline.rules")
+        graft_pass = GraftPass(rules=rules)
+        result = graft_pass(edge)
+        self.assertTrue(result.modified)
+        stats = graft_pass.stats
+        self.assertEqual((stats.rules["logits"].matched, stats.rules["logits"].applied), (1, 1))
+        self.assertEqual(stats.rules["never"].applied, 0)
+        self.assertTrue(stats.converged)
+        self.assertEqual([str(_compat.aten_of(op)) for op in graft_pass.created_ops],
+                         ["aten.linear.default"])
+        with torch.no_grad():
+            torch.testing.assert_close(result.exported_program.module()(*self.inputs),
+                                       self.expected, atol=1e-5, rtol=1e-5)
+
+    def test_unsupported_versions_are_named(self):
+        saved = dict(_compat.SUPPORTED)
+        try:
+            _compat.SUPPORTED["torch"] = ((1, 0), (1, 1))
+            with self.assertRaisesRegex(GraftError, r"supports torch >= 1\.0, < 1\.1.*; torch 2\."):
+                _compat.check_versions()
+        finally:
+            _compat.SUPPORTED.update(saved)
+
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1:
-        os.environ["GRAFT_OPT"] = os.path.abspath(sys.argv.pop(1))
     unittest.main()
