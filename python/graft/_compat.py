@@ -51,7 +51,10 @@ check_versions()
 
 from executorch.exir.dialects._ops import ops as _exir_ops  # noqa: E402
 from executorch.exir.dialects.edge._ops import EdgeOpOverload  # noqa: E402
-from torch._export.serde.serialize import _TORCH_TO_SERIALIZE_DTYPE  # noqa: E402
+# ExecuTorch's own serde numbering (exir/serde/schema.py: UINT16 = 14, ...),
+# which graft's exir reader speaks; torch.export's serde numbers the newer
+# dtypes differently (UINT16 = 28).
+from executorch.exir.serde.export_serialize import _TORCH_TO_SERIALIZE_DTYPE  # noqa: E402
 
 # ExecuTorch's serialized ScalarType numbers, both ways.
 DTYPE_TO_SERIAL = {dtype: st.value for dtype, st in _TORCH_TO_SERIALIZE_DTYPE.items()}
