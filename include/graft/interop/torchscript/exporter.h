@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "graft/interop/provenance.h"
 #include "graft/interop/torchscript/errors.h"
+#include "graft/interop/torchscript/reference_kernels.h"
 #include "graft/interop/torchscript/types.h"
 #include "graft/ir/graph.h"
 #include "graft/ir/printer.h"
@@ -58,6 +59,9 @@ inline absl::StatusOr<ExportOp> FindOperator(const OpDef* op) {
   out.symbol = c10::Symbol::fromQualString(qual);
   if (op->ns() == "prim" && (op->base_name() == "ListConstruct" || op->base_name() == "ListUnpack"))
     return out;
+  // PT2E's quantized_decomposed ops exist in a C++ process only once
+  // defined there (reference_kernels.h).
+  if (op->ns() == "quantized_decomposed") RegisterReferenceKernels();
   std::string overload = op->overload() == "default" ? "" : std::string(op->overload());
   for (const auto& o : jit::getAllOperatorsFor(out.symbol)) {
     if (o->schema().overload_name() == overload) {
