@@ -1036,3 +1036,69 @@ graph @addmm(%b: f32[3], %x: f32[2, 4], %w: f32[4, 3], parameter %p: f32[3, 4]) 
 
 }  // namespace
 }  // namespace graft
+
+// ---------------------------------------------------------------------------
+// Tensor lists: a node holds the list as a run of operands; m::list matches
+// the run exactly and parameters after it are indexed around it.
+
+constexpr absl::string_view kLists = R"(
+graph @lists(%a: f32[2, 3], %b: f32[2, 3], %i: i64[2]) {
+  %cat1 = aten::cat.default(%a, 0) : f32[2, 3]
+  %cat1_dim1 = aten::cat.default(%a, 1) : f32[2, 3]
+  %cat2 = aten::cat.default(%a, %b, 0) : f32[4, 3]
+  %cat_aa = aten::cat.default(%a, %a, 1) : f32[2, 6]
+  %index = aten::index.Tensor(%a, None, %i) : f32[2, 2]
+  return %cat1, %cat1_dim1, %cat2, %cat_aa, %index
+}
+)";
+
+TEST_F(MatcherTest, ListPatternsMatchTheRunExactly) {
+  Load(kLists);
+  Var x("x"), y("y"), d("d");
+  EXPECT_TRUE(Matches(m::cat(m::list(x), 0), "cat1"));
+  EXPECT_EQ(s().value(x), V("a"));
+  // The dim after the run is parameter 1, whatever the run's length.
+  EXPECT_FALSE(Matches(m::cat(m::list(x), 0), "cat1_dim1"));
+  EXPECT_TRUE(Matches(m::cat(m::list(x), d), "cat1_dim1"));
+  EXPECT_EQ(s().Lookup(d.id()).literal(), Literal::Int(1));
+  // Left out, dim must be at its default (0).
+  EXPECT_TRUE(Matches(m::cat(m::list(x)), "cat1"));
+  EXPECT_FALSE(Matches(m::cat(m::list(x)), "cat1_dim1"));
+  // A list of one does not match two tensors, nor two one.
+  EXPECT_FALSE(Matches(m::cat(m::list(x), 0), "cat2"));
+  EXPECT_FALSE(Matches(m::cat(m::list(x, y), 0), "cat1"));
+  EXPECT_TRUE(Matches(m::cat(m::list(x, y), 0), "cat2"));
+  EXPECT_EQ(s().value(y), V("b"));
+  // A variable used twice inside a list.
+  EXPECT_TRUE(Matches(m::cat(m::list(x, x), 1), "cat_aa"));
+  EXPECT_FALSE(Matches(m::cat(m::list(x, x), 0), "cat2"));
+  // `_` matches any list.
+  EXPECT_TRUE(Matches(m::cat(m::_, 0), "cat2"));
+  // Tensor?[] holds None elements.
+  EXPECT_TRUE(Matches(m::index(x, m::list(m::none(), y)), "index"));
+  EXPECT_EQ(s().value(y), V("i"));
+  EXPECT_EQ(Describe(m::cat(m::list(x, y), 0)), "cat([x, y], 0)");
+}
+
+TEST_F(MatcherTest, ListPatternFailuresExplainThemselves) {
+  Load(kLists);
+  Var x("x");
+  Explanation e = Explain(m::cat(m::list(x), 0), "cat2");
+  EXPECT_EQ(e.message, "expected a list of 1, got 2 tensors");
+  // A single-tensor pattern at a list parameter.
+  Explanation single = Explain(m::cat(x, 0), "cat1");
+  EXPECT_EQ(single.message, "cat parameter tensors is a tensor list: match it with a list pattern or _");
+}
+
+TEST_F(MatcherTest, DynamicListPatternsBehaveLikeStaticOnes) {
+  Load(kLists);
+  Var x("x"), y("y");
+  m::DynListP list{{}, {m::DynP(VarP(x)), m::DynP(VarP(y))}};
+  m::DynOpP cat{{}, ops::cat(), {m::DynP(list), m::DynP(m::i(0))}};
+  auto static_p = m::cat(m::list(x, y), 0);
+  EXPECT_EQ(Describe(cat), Describe(static_p));
+  for (const char* name : {"cat1", "cat1_dim1", "cat2", "cat_aa"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(Matches(cat, name), Matches(static_p, name));
+  }
+}

@@ -110,52 +110,6 @@ TEST(OpRegistryTest, NumRequired) {
   EXPECT_EQ(ops::embedding()->schema()->num_required(), 2);
 }
 
-TEST(CatalogueTest, ResolveShortNames) {
-  struct Case {
-    const char* short_name;
-    const char* canonical;
-  };
-  const Case cases[] = {
-      {"mm", "aten::mm.default"},
-      {"bmm", "aten::bmm.default"},
-      {"addmm", "aten::addmm.default"},
-      {"linear", "aten::linear.default"},
-      {"matmul", "aten::matmul.default"},
-      {"permute_copy", "aten::permute_copy.default"},
-      {"t_copy", "aten::t_copy.default"},
-      {"transpose_copy", "aten::transpose_copy.int"},
-      {"view_copy", "aten::view_copy.default"},
-      {"expand_copy", "aten::expand_copy.default"},
-      {"clone", "aten::clone.default"},
-      {"_to_copy", "aten::_to_copy.default"},
-      {"add", "aten::add.Tensor"},
-      {"sub", "aten::sub.Tensor"},
-      {"mul", "aten::mul.Tensor"},
-      {"div", "aten::div.Tensor"},
-      {"relu", "aten::relu.default"},
-      {"gelu", "aten::gelu.default"},
-      {"_softmax", "aten::_softmax.default"},
-      {"native_layer_norm", "aten::native_layer_norm.default"},
-      {"embedding", "aten::embedding.default"},
-      {"convolution", "aten::convolution.default"},
-      {"t", "aten::t.default"},
-      {"permute", "aten::permute.default"},
-      {"view", "aten::view.default"},
-      {"reshape", "aten::reshape.default"},
-      {"expand", "aten::expand.default"},
-  };
-  std::set<const OpDef*> seen;
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.short_name);
-    auto op = Ops().Resolve(c.short_name);
-    ASSERT_TRUE(op.ok()) << op.status();
-    EXPECT_EQ((*op)->name(), c.canonical);
-    EXPECT_NE((*op)->schema(), nullptr);
-    EXPECT_EQ(*Ops().Resolve(c.canonical), *op);
-    EXPECT_TRUE(seen.insert(*op).second) << "two short names for one op";
-  }
-}
-
 TEST(CatalogueTest, ResolveQualifiedSpellings) {
   const OpDef* mm = ops::mm();
   EXPECT_EQ(*Ops().Resolve("aten.mm.default"), mm);
