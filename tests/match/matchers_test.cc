@@ -113,7 +113,7 @@ TEST_F(MatcherTest, OpByFactoryAndByName) {
   EXPECT_TRUE(Matches(m::op("aten::mm.default", x, y), "mm"));
   EXPECT_EQ(s().value(y), V("b"));
   EXPECT_TRUE(Matches(m::op("mm", x, y), "mm"));
-  EXPECT_TRUE(Matches(m::op(ops::Builtin().mm, x, y), "mm"));
+  EXPECT_TRUE(Matches(m::op(ops::mm(), x, y), "mm"));
   EXPECT_TRUE(Matches(m::op("aten::gelu.default", x, m::_), "gelu"));
   EXPECT_EQ(s().value(x), V("a"));
   // The wrong op, a graph input and a literal are not an mm.
@@ -293,11 +293,11 @@ graph @lits(%x: f32[2, 3], %y: f32[3, 2]) {
   EXPECT_TRUE(Matches(m::add(x, x, m::lit(Literal::Int(2))), "add2"));
   EXPECT_TRUE(Matches(m::gelu(x, m::lit(Literal::String("tanh"))), "gtanh"));
   EXPECT_FALSE(Matches(m::gelu(x, m::lit(Literal::String("tanh"))), "gnone"));
-  EXPECT_TRUE(Matches(m::softmax(x, 1, false), "sm"));
-  EXPECT_FALSE(Matches(m::softmax(x, 1, true), "sm"));
-  EXPECT_FALSE(Matches(m::softmax(x, -1, false), "sm"));
-  EXPECT_TRUE(Matches(m::to_copy(x, DType::kFloat16), "cast"));
-  EXPECT_FALSE(Matches(m::to_copy(x, DType::kFloat32), "cast"));
+  EXPECT_TRUE(Matches(m::_softmax(x, 1, false), "sm"));
+  EXPECT_FALSE(Matches(m::_softmax(x, 1, true), "sm"));
+  EXPECT_FALSE(Matches(m::_softmax(x, -1, false), "sm"));
+  EXPECT_TRUE(Matches(m::_to_copy(x, DType::kFloat16), "cast"));
+  EXPECT_FALSE(Matches(m::_to_copy(x, DType::kFloat32), "cast"));
   // A literal pattern does not match a value, nor None a value.
   EXPECT_FALSE(MatchesArg(m::i(1), Arg(V("x"))));
   EXPECT_FALSE(MatchesArg(m::none(), Arg(V("x"))));
@@ -759,12 +759,12 @@ TEST_F(MatcherTest, TransposeWithOutOfRangeDimsIsNoTranspose) {
     SCOPED_TRACE(absl::StrCat(d0, ", ", d1));
     Arg args[] = {w, Literal::Int(d0), Literal::Int(d1)};
     TensorType types[] = {w->type()};
-    Node* n = g_->CreateNode(ops::Builtin().transpose_copy, args, types);
+    Node* n = g_->CreateNode(ops::transpose_copy(), args, types);
     EXPECT_FALSE(MatchesArg(m::transpose(W), Arg(n->result(0))));
   }
   Arg ok[] = {w, Literal::Int(-1), Literal::Int(0)};
   TensorType types[] = {w->type()};
-  Node* n = g_->CreateNode(ops::Builtin().transpose_copy, ok, types);
+  Node* n = g_->CreateNode(ops::transpose_copy(), ok, types);
   EXPECT_TRUE(MatchesArg(m::transpose(W), Arg(n->result(0))));
 }
 
@@ -923,12 +923,12 @@ graph @build(%x: f32[2, 4], parameter %w: f32[3, 4]) {
   auto built = m::linear(x, W).Build(rw, s());
   ASSERT_TRUE(built.ok()) << built.status();
   EXPECT_EQ(built->value()->type().ToString(), "f32[2, 3]");
-  EXPECT_EQ(built->value()->def()->op(), ops::Builtin().linear);
+  EXPECT_EQ(built->value()->def()->op(), ops::linear());
   EXPECT_EQ(built->value()->def()->next(), V("mm")->def());  // before the insertion point
   // transpose() builds permute_copy(p, [1, 0]).
   auto t = m::transpose(W).Build(rw, s());
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(t->value()->def()->op(), ops::Builtin().permute_copy);
+  EXPECT_EQ(t->value()->def()->op(), ops::permute_copy());
   EXPECT_EQ(t->value()->def()->literal(1), Literal::Ints({1, 0}));
   EXPECT_EQ(t->value()->type().ToString(), "f32[4, 3]");
   // Literals and computed literals build themselves.
@@ -957,10 +957,9 @@ graph @build(%x: f32[2, 4], parameter %w: f32[3, 4]) {
 TEST_F(MatcherTest, DynamicPatternsBehaveLikeStaticOnes) {
   Load(kCommute);
   Var x("x"), y("y"), b("b");
-  const auto& ops = ops::Builtin();
   auto static_p = m::add(m::mm(x, y), b);
-  m::DynOpP mm_dyn{{}, ops.mm, {m::DynP(VarP(x)), m::DynP(VarP(y))}};
-  m::DynOpP add_dyn{{}, ops.add, {m::DynP(mm_dyn), m::DynP(VarP(b))}};
+  m::DynOpP mm_dyn{{}, ops::mm(), {m::DynP(VarP(x)), m::DynP(VarP(y))}};
+  m::DynOpP add_dyn{{}, ops::add(), {m::DynP(mm_dyn), m::DynP(VarP(b))}};
   m::DynP dyn(add_dyn);
 
   EXPECT_EQ(Describe(dyn), Describe(static_p));
@@ -990,8 +989,8 @@ TEST_F(MatcherTest, DynamicPatternsBehaveLikeStaticOnes) {
 
   // Explanations agree too.
   Explanation es = Explain(m::add(m::relu(x), b), "add_mb");
-  m::DynP dyn_relu(m::DynOpP{{}, ops.relu, {m::DynP(VarP(x))}});
-  Explanation ed = Explain(m::DynOpP{{}, ops.add, {dyn_relu, m::DynP(VarP(b))}}, "add_mb");
+  m::DynP dyn_relu(m::DynOpP{{}, ops::relu(), {m::DynP(VarP(x))}});
+  Explanation ed = Explain(m::DynOpP{{}, ops::add(), {dyn_relu, m::DynP(VarP(b))}}, "add_mb");
   EXPECT_EQ(ed.where, es.where);
   EXPECT_EQ(ed.message, es.message);
   EXPECT_EQ(ed.depth, es.depth);
@@ -1009,22 +1008,21 @@ graph @addmm(%b: f32[3], %x: f32[2, 4], %w: f32[4, 3], parameter %p: f32[3, 4]) 
 }
 )");
   Var b("b"), x("x"), w("w"), W("W");
-  const auto& ops = ops::Builtin();
-  m::DynOpP addmm{{}, ops.addmm, {m::DynP(VarP(b)), m::DynP(VarP(x)), m::DynP(VarP(w))}};
+  m::DynOpP addmm{{}, ops::addmm(), {m::DynP(VarP(b)), m::DynP(VarP(x)), m::DynP(VarP(w))}};
   EXPECT_TRUE(Matches(addmm, "plain"));
   EXPECT_TRUE(Matches(addmm, "beta1f"));
   EXPECT_FALSE(Matches(addmm, "beta2"));
   EXPECT_TRUE(s().bindings().empty());
 
   // A DynP around transpose(constant) and a DynOpP linear replacement.
-  m::DynOpP mm{{}, ops.mm, {m::DynP(VarP(x)), m::DynP(m::transpose(m::constant(W)))}};
+  m::DynOpP mm{{}, ops::mm(), {m::DynP(VarP(x)), m::DynP(m::transpose(m::constant(W)))}};
   EXPECT_EQ(Describe(mm), "mm(x, transpose(const W))");
   EXPECT_EQ(mm.OpCount(), 2);
   ASSERT_TRUE(Matches(mm, "mm"));
   EXPECT_EQ(s().value(W), V("p"));
   Rewriter rw(*g_, Ops());
   rw.SetInsertionPoint(V("mm")->def());
-  m::DynOpP linear{{}, ops.linear, {m::DynP(VarP(x)), m::DynP(VarP(W))}};
+  m::DynOpP linear{{}, ops::linear(), {m::DynP(VarP(x)), m::DynP(VarP(W))}};
   auto built = linear.Build(rw, s());
   ASSERT_TRUE(built.ok()) << built.status();
   EXPECT_EQ(built->value()->type(), V("mm")->type());
@@ -1038,3 +1036,69 @@ graph @addmm(%b: f32[3], %x: f32[2, 4], %w: f32[4, 3], parameter %p: f32[3, 4]) 
 
 }  // namespace
 }  // namespace graft
+
+// ---------------------------------------------------------------------------
+// Tensor lists: a node holds the list as a run of operands; m::list matches
+// the run exactly and parameters after it are indexed around it.
+
+constexpr absl::string_view kLists = R"(
+graph @lists(%a: f32[2, 3], %b: f32[2, 3], %i: i64[2]) {
+  %cat1 = aten::cat.default(%a, 0) : f32[2, 3]
+  %cat1_dim1 = aten::cat.default(%a, 1) : f32[2, 3]
+  %cat2 = aten::cat.default(%a, %b, 0) : f32[4, 3]
+  %cat_aa = aten::cat.default(%a, %a, 1) : f32[2, 6]
+  %index = aten::index.Tensor(%a, None, %i) : f32[2, 2]
+  return %cat1, %cat1_dim1, %cat2, %cat_aa, %index
+}
+)";
+
+TEST_F(MatcherTest, ListPatternsMatchTheRunExactly) {
+  Load(kLists);
+  Var x("x"), y("y"), d("d");
+  EXPECT_TRUE(Matches(m::cat(m::list(x), 0), "cat1"));
+  EXPECT_EQ(s().value(x), V("a"));
+  // The dim after the run is parameter 1, whatever the run's length.
+  EXPECT_FALSE(Matches(m::cat(m::list(x), 0), "cat1_dim1"));
+  EXPECT_TRUE(Matches(m::cat(m::list(x), d), "cat1_dim1"));
+  EXPECT_EQ(s().Lookup(d.id()).literal(), Literal::Int(1));
+  // Left out, dim must be at its default (0).
+  EXPECT_TRUE(Matches(m::cat(m::list(x)), "cat1"));
+  EXPECT_FALSE(Matches(m::cat(m::list(x)), "cat1_dim1"));
+  // A list of one does not match two tensors, nor two one.
+  EXPECT_FALSE(Matches(m::cat(m::list(x), 0), "cat2"));
+  EXPECT_FALSE(Matches(m::cat(m::list(x, y), 0), "cat1"));
+  EXPECT_TRUE(Matches(m::cat(m::list(x, y), 0), "cat2"));
+  EXPECT_EQ(s().value(y), V("b"));
+  // A variable used twice inside a list.
+  EXPECT_TRUE(Matches(m::cat(m::list(x, x), 1), "cat_aa"));
+  EXPECT_FALSE(Matches(m::cat(m::list(x, x), 0), "cat2"));
+  // `_` matches any list.
+  EXPECT_TRUE(Matches(m::cat(m::_, 0), "cat2"));
+  // Tensor?[] holds None elements.
+  EXPECT_TRUE(Matches(m::index(x, m::list(m::none(), y)), "index"));
+  EXPECT_EQ(s().value(y), V("i"));
+  EXPECT_EQ(Describe(m::cat(m::list(x, y), 0)), "cat([x, y], 0)");
+}
+
+TEST_F(MatcherTest, ListPatternFailuresExplainThemselves) {
+  Load(kLists);
+  Var x("x");
+  Explanation e = Explain(m::cat(m::list(x), 0), "cat2");
+  EXPECT_EQ(e.message, "expected a list of 1, got 2 tensors");
+  // A single-tensor pattern at a list parameter.
+  Explanation single = Explain(m::cat(x, 0), "cat1");
+  EXPECT_EQ(single.message, "cat parameter tensors is a tensor list: match it with a list pattern or _");
+}
+
+TEST_F(MatcherTest, DynamicListPatternsBehaveLikeStaticOnes) {
+  Load(kLists);
+  Var x("x"), y("y");
+  m::DynListP list{{}, {m::DynP(VarP(x)), m::DynP(VarP(y))}};
+  m::DynOpP cat{{}, ops::cat(), {m::DynP(list), m::DynP(m::i(0))}};
+  auto static_p = m::cat(m::list(x, y), 0);
+  EXPECT_EQ(Describe(cat), Describe(static_p));
+  for (const char* name : {"cat1", "cat1_dim1", "cat2", "cat_aa"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(Matches(cat, name), Matches(static_p, name));
+  }
+}

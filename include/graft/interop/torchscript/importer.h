@@ -592,10 +592,22 @@ class Importer {
     const OpDef* op = info.op;
     if (!op) return NodeError(n, "has a name graft cannot represent");
 
+    const OpSchema* gs = op->schema();
     absl::InlinedVector<Arg, 6> args;
     for (size_t i = 0; i < n->inputs().size(); ++i) {
       const jit::Value* in = n->input(i);
       const c10::Argument& param = schema.arguments()[i];
+      if (gs && static_cast<int>(i) == gs->list_param) {
+        // graft holds a tensor list as a run of operands (OpSchema): the
+        // elements of the prim::ListConstruct that built it.
+        Value* list = FindValue(in);
+        Node* def = list ? list->def() : nullptr;
+        if (!def || def->op()->name() != "prim::ListConstruct.default")
+          return NodeError(n, absl::StrCat("argument ", i, " (", param.name(),
+                                           ") is a tensor list graft cannot see the elements of"));
+        for (int e = 0; e < def->num_args(); ++e) args.push_back(def->arg(e));
+        continue;
+      }
       if (Value* found = FindValue(in)) {
         args.push_back(found);
         continue;
@@ -634,8 +646,10 @@ class Importer {
                                          "represents tensor programs only"));
       }
     }
-    if (const OpSchema* gs = op->schema()) {
+    if (gs) {
       if (absl::Status st = CheckArgs(op, args); !st.ok()) return NodeError(n, st.message());
+    }
+    if (gs && gs->shape_fn) {
       auto inferred = gs->shape_fn(OpCall(op, args));
       if (!inferred.ok()) return NodeError(n, inferred.status().message());
       if (complete && *inferred != types)
@@ -647,7 +661,8 @@ class Importer {
       GRAFT_RETURN_IF_ERROR(InferByMeta(n, args, types));
     }
 
-    if (options_.drop_default_args) DropDefaults(op, schema, args);
+    // A node of a list op carries every parameter (OpSchema).
+    if (options_.drop_default_args && !(gs && gs->has_list())) DropDefaults(op, schema, args);
     GRAFT_ASSIGN_OR_RETURN(Node * node, NewNode(n, op, args, types));
     Track(node, n);
     for (size_t i = 0; i < n->outputs().size(); ++i) Bind(n->output(i), node->result(static_cast<int>(i)));
