@@ -34,6 +34,10 @@ IMPORTER_SPELLINGS = [
     "aten::relu6.default", "aten::reshape.default", "aten::scaled_dot_product_attention.default",
     "aten::silu.default", "aten::softmax.int", "aten::swapaxes.default", "aten::t.default",
     "aten::transpose.int", "aten::view.default", "aten::detach.default",
+    # The other spellings of a 2-D transpose (graft's `transpose` pattern)
+    # and of a cast, as tracing and export write them.
+    "aten::adjoint.default", "aten::mH.default", "aten::matrix_H.default",
+    "aten::moveaxis.int", "aten::swapdims.default", "aten::to.dtype",
 ]
 
 # Operands 0 and 1 may swap (when every other argument is at its default).

@@ -68,6 +68,8 @@
     ({"self", K::kTensor}, {"other", K::kTensor}, {"alpha", K::kScalar, Literal::Int(1)})) \
   X(addmm, "aten::addmm.default", shape::Addmm, 1, 0, \
     ({"self", K::kTensor}, {"mat1", K::kTensor}, {"mat2", K::kTensor}, {"beta", K::kScalar, Literal::Int(1)}, {"alpha", K::kScalar, Literal::Int(1)})) \
+  X(adjoint, "aten::adjoint.default", nullptr, 1, 0, \
+    ({"self", K::kTensor})) \
   X(alias_default, "aten::alias.default", shape::SameAsInput, 1, 0, \
     ({"self", K::kTensor})) \
   X(alias_copy, "aten::alias_copy.default", shape::SameAsInput, 1, 0, \
@@ -282,12 +284,16 @@
     ({"self", K::kTensor}, {"other", K::kScalar})) \
   X(lt, "aten::lt.Tensor", shape::Comparison, 1, 0, \
     ({"self", K::kTensor}, {"other", K::kTensor})) \
+  X(mH, "aten::mH.default", nullptr, 1, 0, \
+    ({"self", K::kTensor})) \
   X(mT, "aten::mT.default", nullptr, 1, 0, \
     ({"self", K::kTensor})) \
   X(masked_scatter, "aten::masked_scatter.default", nullptr, 1, 0, \
     ({"self", K::kTensor}, {"mask", K::kTensor}, {"source", K::kTensor})) \
   X(matmul, "aten::matmul.default", shape::Matmul, 1, 0, \
     ({"self", K::kTensor}, {"other", K::kTensor})) \
+  X(matrix_H, "aten::matrix_H.default", nullptr, 1, 0, \
+    ({"self", K::kTensor})) \
   X(max, "aten::max.dim", nullptr, 2, 0, \
     ({"self", K::kTensor}, {"dim", K::kInt}, {"keepdim", K::kBool, Literal::Bool(false)})) \
   X(max_pool2d_with_indices, "aten::max_pool2d_with_indices.default", nullptr, 2, 0, \
@@ -308,6 +314,8 @@
     ({"self", K::kTensor}, {"other", K::kTensor})) \
   X(mm, "aten::mm.default", shape::Mm, 1, 0, \
     ({"self", K::kTensor}, {"mat2", K::kTensor})) \
+  X(moveaxis, "aten::moveaxis.int", nullptr, 1, 0, \
+    ({"self", K::kTensor}, {"source", K::kInt}, {"destination", K::kInt})) \
   X(movedim, "aten::movedim.int", nullptr, 1, 0, \
     ({"self", K::kTensor}, {"source", K::kInt}, {"destination", K::kInt})) \
   X(mul_Scalar, "aten::mul.Scalar", shape::Elementwise, 1, 0, \
@@ -444,6 +452,8 @@
     ({"self", K::kTensor}, {"dim", K::kInts, nullptr, true}, {"keepdim", K::kBool, Literal::Bool(false)}, {"dtype", K::kDType, Literal::None(), true})) \
   X(swapaxes, "aten::swapaxes.default", nullptr, 1, 0, \
     ({"self", K::kTensor}, {"axis0", K::kInt}, {"axis1", K::kInt})) \
+  X(swapdims, "aten::swapdims.default", nullptr, 1, 0, \
+    ({"self", K::kTensor}, {"dim0", K::kInt}, {"dim1", K::kInt})) \
   X(t, "aten::t.default", shape::T, 1, 0, \
     ({"self", K::kTensor})) \
   X(t_copy, "aten::t_copy.default", shape::T, 1, 0, \
@@ -452,6 +462,8 @@
     ({"self", K::kTensor})) \
   X(tanh, "aten::tanh.default", shape::UnaryFloat, 1, 0, \
     ({"self", K::kTensor})) \
+  X(to, "aten::to.dtype", nullptr, 1, 0, \
+    ({"self", K::kTensor}, {"dtype", K::kDType}, {"non_blocking", K::kBool, Literal::Bool(false)}, {"copy", K::kBool, Literal::Bool(false)}, {"memory_format", K::kAny, Literal::None(), true})) \
   X(topk, "aten::topk.default", nullptr, 2, 0, \
     ({"self", K::kTensor}, {"k", K::kInt}, {"dim", K::kInt, Literal::Int(-1)}, {"largest", K::kBool, Literal::Bool(true)}, {"sorted", K::kBool, Literal::Bool(true)})) \
   X(transpose_int, "aten::transpose.int", shape::Transpose, 1, 0, \
