@@ -32,6 +32,8 @@ class OpCall {
     const OpSchema* s = op_->schema();
     return s ? s->ArgOrDefault(args_, i) : Arg();
   }
+  // How many arguments the call passes (a tensor list counts each tensor).
+  int num_args() const { return static_cast<int>(args_.size()); }
   bool is_none(int i) const {
     Arg a = arg(i);
     return a.is_literal() && a.literal()->is_none();
