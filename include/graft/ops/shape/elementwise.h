@@ -27,6 +27,7 @@ struct DTypeRefusal {
 inline constexpr DTypeRefusal kRefusals[] = {
     {"neg", true, false},        // "use the `~` or logical_not() operator instead"
     {"hardtanh", true, false},   //
+    {"relu6", true, false},      // hardtanh(0, 6)
     {"elu", true, true},         //
     {"leaky_relu", true, true},  //
 };
@@ -37,6 +38,13 @@ inline absl::Status CheckInputDType(const OpCall& c, TensorType t) {
     if ((r.bool_input && t.dtype() == DType::kBool) ||
         (r.integral_input && IsIntegral(t.dtype())))
       return c.Error(absl::StrCat("does not take ", DTypeTorchName(t.dtype()), " input ",
+                                  t.ToString()));
+  }
+  // Clamping to a negative bound makes no sense for unsigned values.
+  if (c.name() == "hardtanh" && t.dtype() == DType::kUInt8) {
+    const Literal* min_val = c.lit(1);
+    if (min_val && min_val->is_number() && min_val->as_number() < 0)
+      return c.Error(absl::StrCat("min_val ", min_val->ToString(), " is negative for the unsigned ",
                                   t.ToString()));
   }
   return absl::OkStatus();
@@ -81,16 +89,15 @@ inline absl::StatusOr<TypeList> Elementwise(const OpCall& c) {
   // torch's sub_check: there is no bool subtraction.
   if (c.name() == "sub" && d == DType::kBool)
     return c.Error("bool subtraction is not supported (use logical_xor)");
-  // torch's alpha_check: alpha must convert to the result's dtype.
+  // A float alpha cannot scale an integer result. As torch's meta kernels
+  // (torch._refs.add), only the Tensor overloads check it; the eager
+  // kernels also refuse it in the Scalar ones, and a bool alpha with a
+  // non-bool result.
   int alpha = ParamIndex(c, "alpha");
-  if (alpha >= 0 && c.lit(alpha)) {
-    const Literal* a = c.lit(alpha);
-    if (a->is_bool() && d != DType::kBool)
-      return c.Error(absl::StrCat("a bool alpha needs a bool result, not ", DTypeName(d)));
-    if (a->is_float() && IsIntegral(d, /*include_bool=*/true))
-      return c.Error(absl::StrCat("alpha ", a->ToString(), " is not an integer, and the result is ",
-                                  DTypeName(d)));
-  }
+  if (alpha >= 0 && c.arg(1).is_value() && c.lit(alpha) && c.lit(alpha)->is_float() &&
+      IsIntegral(d))
+    return c.Error(absl::StrCat("alpha ", c.lit(alpha)->ToString(),
+                                " is not an integer, and the result is ", DTypeName(d)));
   return One(TensorType::Get(d, s));
 }
 

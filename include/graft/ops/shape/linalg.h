@@ -76,6 +76,10 @@ inline absl::StatusOr<TypeList> Linear(const OpCall& c) {
     TensorType b = c.type(2);
     GRAFT_RETURN_IF_ERROR(NeedKnown(c, {b}));
     GRAFT_RETURN_IF_ERROR(SameDType(c, x, b));
+    // torch computes that case as addmv, which refuses it.
+    if (w.rank() == 1 && x.rank() > 1)
+      return c.Error(absl::StrCat("a bias needs a rank-2 weight when the input ", x.ToString(),
+                                  " has rank > 1"));
     GRAFT_ASSIGN_OR_RETURN(Shape s, Broadcast(c, out, b.shape()));
     // The bias is added into the output: it may broadcast, never widen it.
     bool widens = s.size() != out.size();
@@ -202,7 +206,9 @@ inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
       return c.Overflow(absl::StrCat("the output size of spatial dim ", i, " (input ",
                                      in.ToString(), ", kernel ", k.ToString(), ", stride ", s,
                                      ", padding ", p, ", dilation ", d, ")"));
-    if (*o <= 0) return c.Error(absl::StrCat("output size ", *o, " is not positive"));
+    // A transposed convolution may produce an empty dim (padding eats it).
+    if (*o < (transposed ? 0 : 1))
+      return c.Error(absl::StrCat("output size ", *o, " is not positive"));
     out.push_back(Dim(*o));
   }
   return One(TensorType::Get(x.dtype(), out));

@@ -98,14 +98,17 @@ inline absl::StatusOr<TypeList> ArgReduction(const OpCall& c) {
 }
 
 // _softmax / _log_softmax (self, dim, half_to_float): the input's type, or
-// f32 when half_to_float converts a half input.
+// f32 when half_to_float converts an f16 input (or a bf16 one, for
+// _softmax only).
 inline absl::StatusOr<TypeList> Softmax(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   GRAFT_RETURN_IF_ERROR(NormDim(c, c.int_arg(1), t.rank()).status());
   if (!c.lit(2)->as_bool()) return One(t);
-  if (t.dtype() != DType::kFloat16 && t.dtype() != DType::kBFloat16)
-    return c.Error(absl::StrCat("half_to_float needs an f16 or bf16 input, got ", t.ToString()));
+  bool bf16_ok = c.name() == "_softmax";
+  if (t.dtype() != DType::kFloat16 && !(bf16_ok && t.dtype() == DType::kBFloat16))
+    return c.Error(absl::StrCat("half_to_float needs an f16", bf16_ok ? " or bf16" : "",
+                                " input, got ", t.ToString()));
   return One(t.WithDType(DType::kFloat32));
 }
 
