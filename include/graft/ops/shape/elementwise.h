@@ -102,13 +102,16 @@ inline absl::StatusOr<TypeList> Elementwise(const OpCall& c) {
 }
 
 // div: true division (integers and bools give f32), or the promoted dtype
-// when a rounding_mode ("floor", "trunc") is given.
+// when a rounding_mode ("floor", "trunc") is given; torch has no floor
+// division of bools.
 inline absl::StatusOr<TypeList> Divide(const OpCall& c) {
   GRAFT_RETURN_IF_ERROR(NeedKnownArgs(c, {0, 1}));
   GRAFT_ASSIGN_OR_RETURN(Shape s, elementwise_internal::BroadcastArgs(c, 0, 1));
   DType d = ResultType(c, {0, 1});
   int mode = ParamIndex(c, "rounding_mode");
   bool rounds = mode >= 0 && c.lit(mode) && c.lit(mode)->is_string();
+  if (rounds && c.lit(mode)->as_string() == "floor" && d == DType::kBool)
+    return c.Error("bool has no floor division");
   if (!rounds && IsIntegral(d, /*include_bool=*/true)) d = DType::kFloat32;
   return One(TensorType::Get(d, s));
 }

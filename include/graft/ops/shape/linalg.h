@@ -3,6 +3,7 @@
 #ifndef GRAFT_OPS_SHAPE_LINALG_H_
 #define GRAFT_OPS_SHAPE_LINALG_H_
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/status/statusor.h"
@@ -206,11 +207,15 @@ inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
       return c.Overflow(absl::StrCat("the output size of spatial dim ", i, " (input ",
                                      in.ToString(), ", kernel ", k.ToString(), ", stride ", s,
                                      ", padding ", p, ", dilation ", d, ")"));
-    // A transposed convolution may produce an empty dim (padding eats it).
+    // A transposed convolution may produce empty dims (padding eats
+    // them), as long as one is not empty: torch's meta kernel's rule (off
+    // cuDNN; its CPU kernels accept some more, refuse some fewer).
     if (*o < (transposed ? 0 : 1))
       return c.Error(absl::StrCat("output size ", *o, " is not positive"));
     out.push_back(Dim(*o));
   }
+  if (transposed && std::all_of(out.begin() + 2, out.end(), [](Dim d) { return d == Dim(0); }))
+    return c.Error(absl::StrCat("every spatial output size of ", ShapeString(out), " is 0"));
   return One(TensorType::Get(x.dtype(), out));
 }
 
