@@ -177,13 +177,21 @@ inline absl::StatusOr<TypeList> Unsqueeze(const OpCall& c) {
 
 namespace layout_internal {
 
-// A symbol for a size computed from symbol `d` by an op: the same every
-// time (the verifier re-infers it), distinct for different parameters.
-// Parameters are spelt with `m` for a minus: the name must be an
-// identifier.
-inline Dim DerivedSymbol(absl::string_view op, Dim d, std::initializer_list<int64_t> params) {
-  std::string name = absl::StrCat(op, "_", d.ToString());
-  for (int64_t p : params) absl::StrAppend(&name, "_", p < 0 ? "m" : "", p < 0 ? -(p + 1) : p);
+// A symbol for a size computed by an op from a symbolic size: the same for
+// the same inputs (the verifier re-infers it), distinct for different ones.
+// `sizes` and `params` are what it is computed from; the name must
+// be an identifier, so a minus is spelt `m`.
+inline Dim DerivedSymbol(absl::string_view op, std::initializer_list<Dim> sizes,
+                         std::initializer_list<int64_t> params) {
+  std::string name(op);
+  for (Dim d : sizes) absl::StrAppend(&name, "_", d.ToString());
+  for (int64_t p : params) {
+    // -(p + 1) + 1 as unsigned: the magnitude, also of INT64_MIN.
+    if (p < 0)
+      absl::StrAppend(&name, "_m", static_cast<uint64_t>(-(p + 1)) + 1);
+    else
+      absl::StrAppend(&name, "_", p);
+  }
   return Dim::Symbol(name);
 }
 
@@ -207,7 +215,7 @@ inline absl::StatusOr<TypeList> Slice(const OpCall& c) {
   if (!size.is_static()) {
     // Whole-dim slices keep the symbol; others get one derived from it.
     if (start != 0 || end != std::numeric_limits<int64_t>::max() || step != 1)
-      out[d] = layout_internal::DerivedSymbol("slice", size, {start, end, step});
+      out[d] = layout_internal::DerivedSymbol("slice", {size}, {start, end, step});
     return One(t.WithShape(out));
   }
   int64_t n = size.size();
@@ -286,8 +294,7 @@ inline absl::StatusOr<TypeList> Cat(const OpCall& c) {
       if (!sum) return c.Overflow(absl::StrCat("the size of the concatenated dim ", d));
       out[d] = Dim(*sum);
     } else {
-      out[d] = layout_internal::DerivedSymbol("cat", out[d].is_static() ? t.dim(d) : out[d],
-                                              {out[d].is_static() ? out[d].size() : -1, d});
+      out[d] = layout_internal::DerivedSymbol("cat", {out[d], t.dim(d)}, {});
     }
   }
   if (!first) return One(TensorType::Get(*dtype, {Dim(0)}));  // only skipped tensors
