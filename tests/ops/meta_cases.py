@@ -117,7 +117,10 @@ def dims(rng, rank):
 
 def unary(rng, op, n):
     for _ in range(n):
-        yield {0: T(dtype(rng), shape(rng))}
+        args = {0: T(dtype(rng), shape(rng))}
+        if op == "aten::clamp.default":  # bounds that promote, or none at all
+            args[1], args[2] = (rng.choice([None, 0, -1, 0.5, 2.5, True]) for _ in range(2))
+        yield args
 
 
 def binary(rng, op, n):
@@ -348,7 +351,8 @@ FAMILIES = {
         "aten::clone.default", "aten::alias.default", "aten::relu.default", "aten::neg.default",
         "aten::abs.default", "aten::hardtanh.default", "aten::leaky_relu.default",
         "aten::hardswish.default", "aten::hardsigmoid.default", "aten::silu.default",
-        "aten::gelu.default", "aten::relu6.default", "aten::elu.default"]),
+        "aten::gelu.default", "aten::relu6.default", "aten::elu.default",
+        "aten::clamp.default"]),
     "UnaryFloat": (unary, 30, [
         "aten::sigmoid.default", "aten::tanh.default", "aten::exp.default", "aten::log.default",
         "aten::sqrt.default", "aten::rsqrt.default", "aten::sin.default", "aten::cos.default",

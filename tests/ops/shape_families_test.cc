@@ -39,6 +39,9 @@ class FamilyTest : public ::testing::Test {
     Def("aten::hardtanh.default",
         {self, {"min_val", K::kScalar, Literal::Int(-1)}, {"max_val", K::kScalar, Literal::Int(1)}},
         shape::SameAsInput);
+    Def("aten::clamp.default",
+        {self, {"min", K::kScalar, none, true}, {"max", K::kScalar, none, true}},
+        shape::SameAsInput);
     Def("aten::leaky_relu.default", {self, {"negative_slope", K::kScalar, Literal::Float(0.01)}},
         shape::SameAsInput);
     Def("aten::add.Tensor", {self, other, alpha}, shape::Elementwise);
@@ -165,6 +168,16 @@ TEST_F(FamilyTest, SameAsInputRefusesWhatTheKernelsRefuse) {
   EXPECT_EQ(Infer("aten::leaky_relu", {T("i32[2]")}),
             "error: leaky_relu: does not take int32 input i32[2]");
   EXPECT_EQ(Infer("aten::leaky_relu", {T("bf16[2]")}), "bf16[2]");
+}
+
+// clamp's Scalar bounds promote as a binary op's second operand does.
+TEST_F(FamilyTest, ClampBoundsPromote) {
+  EXPECT_EQ(Infer("aten::clamp", {T("i32[2]"), F(0.5)}), "f32[2]");
+  EXPECT_EQ(Infer("aten::clamp", {T("i32[2]"), I(0), I(7)}), "i32[2]");
+  EXPECT_EQ(Infer("aten::clamp", {T("b8[2]"), None(), I(1)}), "i64[2]");
+  EXPECT_EQ(Infer("aten::clamp", {T("f16[s0]"), I(-1), F(2.5)}), "f16[s0]");
+  EXPECT_EQ(Infer("aten::clamp", {T("f32[2]")}), "error: clamp: needs min or max");
+  EXPECT_EQ(Infer("aten::clamp", {T("f32[2]"), None(), None()}), "error: clamp: needs min or max");
 }
 
 // ---- Binary: Scalar overloads, alpha, division modes, comparisons, where.

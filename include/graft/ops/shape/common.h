@@ -130,8 +130,9 @@ inline std::optional<DType> CombineCategories(std::optional<DType> higher,
   return hi;
 }
 
-// The promoted dtype of the call's arguments `args` (tensors or Scalar
-// literals); the tensors must have known types.
+// The promoted dtype of the call's arguments `args` (tensors, Scalar
+// literals, None for an absent optional Scalar); the tensors must have
+// known types, and one argument must be a tensor.
 inline DType ResultType(const OpCall& c, std::initializer_list<int> args) {
   std::optional<DType> dimensioned, zero_dim, wrapped;
   auto add = [](std::optional<DType>& state, DType d) {
@@ -142,10 +143,11 @@ inline DType ResultType(const OpCall& c, std::initializer_list<int> args) {
     if (a.is_value()) {
       TensorType t = a.value()->type();
       add(t.rank() == 0 ? zero_dim : dimensioned, t.dtype());
-    } else {
-      const Literal* l = a.literal();
-      add(wrapped, l->is_bool() ? DType::kBool : l->is_int() ? DType::kInt64 : DType::kFloat32);
-    }
+    } else if (const Literal* l = a.literal(); l && l->is_number()) {
+      add(wrapped, l->is_int() ? DType::kInt64 : DType::kFloat32);
+    } else if (l && l->is_bool()) {
+      add(wrapped, DType::kBool);
+    }  // else an absent optional Scalar (None)
   }
   return *CombineCategories(CombineCategories(dimensioned, zero_dim), wrapped);
 }

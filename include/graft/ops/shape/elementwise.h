@@ -25,11 +25,11 @@ struct DTypeRefusal {
                          // convert)
 };
 inline constexpr DTypeRefusal kRefusals[] = {
-    {"neg", true, false},        // "use the `~` or logical_not() operator instead"
-    {"hardtanh", true, false},   //
-    {"relu6", true, false},      // hardtanh(0, 6)
-    {"elu", true, true},         //
-    {"leaky_relu", true, true},  //
+    {"neg", true, false},  // torch suggests `~` / logical_not for bools
+    {"hardtanh", true, false},
+    {"relu6", true, false},  // hardtanh(0, 6)
+    {"elu", true, true},
+    {"leaky_relu", true, true},
 };
 
 inline absl::Status CheckInputDType(const OpCall& c, TensorType t) {
@@ -55,13 +55,24 @@ inline absl::StatusOr<Shape> BroadcastArgs(const OpCall& c, int a, int b) {
   return Broadcast(c, ShapeOf(c, a), ShapeOf(c, b));
 }
 
+// clamp(self, min?, max?): its bounds are Scalars that promote as a binary
+// op's second operand does (clamp of i32 by 0.5 is f32, of bool by 0 is
+// i64); one of them must be given.
+inline absl::StatusOr<TypeList> Clamp(const OpCall& c, TensorType t) {
+  if (c.is_none(1) && c.is_none(2)) return c.Error("needs min or max");
+  return One(t.WithDType(ResultType(c, {0, 1, 2})));
+}
+
 }  // namespace elementwise_internal
 
-// Same type as operand 0 (clone, relu, gelu, hardtanh, ...).
+// Same type as operand 0 (clone, relu, gelu, hardtanh, ...); clamp's
+// Scalar bounds promote it.
 inline absl::StatusOr<TypeList> SameAsInput(const OpCall& c) {
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {c.type(0)}));
-  GRAFT_RETURN_IF_ERROR(elementwise_internal::CheckInputDType(c, c.type(0)));
-  return One(c.type(0));
+  TensorType t = c.type(0);
+  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
+  GRAFT_RETURN_IF_ERROR(elementwise_internal::CheckInputDType(c, t));
+  if (c.name() == "clamp") return elementwise_internal::Clamp(c, t);
+  return One(t);
 }
 
 // Unary math whose result is floating point (sigmoid, exp, sqrt, ...):
