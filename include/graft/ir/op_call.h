@@ -42,6 +42,8 @@ class OpCall {
     OpSchema::Run run = s->ListRun(static_cast<int>(args_.size()));
     return args_.subspan(run.first, run.count);
   }
+  // How many arguments the call passes (a tensor list counts each tensor).
+  int num_args() const { return static_cast<int>(args_.size()); }
   bool is_none(int i) const {
     Arg a = arg(i);
     return a.is_literal() && a.literal()->is_none();

@@ -20,7 +20,6 @@
 #include "absl/strings/string_view.h"
 #include "graft/ir/op.h"
 #include "graft/ops/opset.h"
-#include "graft/ops/shape_families_pending.h"
 #include "graft/ops/shape_functions.h"
 
 namespace graft {
