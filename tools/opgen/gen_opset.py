@@ -70,7 +70,7 @@ FAMILIES = {
     "aten::_softmax.default": "Softmax", "aten::_log_softmax.default": "Softmax",
     "aten::native_layer_norm.default": "NativeLayerNorm",
     "aten::embedding.default": "Embedding",
-    "aten::_to_copy.default": "ToCopy",
+    "aten::_to_copy.default": "ToCopy", "aten::to.dtype": "ToCopy",
     "aten::clone.default": "SameAsInput", "aten::alias.default": "SameAsInput",
     "aten::alias_copy.default": "SameAsInput", "aten::detach.default": "SameAsInput",
     "aten::contiguous.default": "SameAsInput", "aten::dropout.default": "SameAsInput",

@@ -462,7 +462,7 @@
     ({"self", K::kTensor})) \
   X(tanh, "aten::tanh.default", shape::UnaryFloat, 1, 0, \
     ({"self", K::kTensor})) \
-  X(to, "aten::to.dtype", nullptr, 1, 0, \
+  X(to, "aten::to.dtype", shape::ToCopy, 1, 0, \
     ({"self", K::kTensor}, {"dtype", K::kDType}, {"non_blocking", K::kBool, Literal::Bool(false)}, {"copy", K::kBool, Literal::Bool(false)}, {"memory_format", K::kAny, Literal::None(), true})) \
   X(topk, "aten::topk.default", nullptr, 2, 0, \
     ({"self", K::kTensor}, {"k", K::kInt}, {"dim", K::kInt, Literal::Int(-1)}, {"largest", K::kBool, Literal::Bool(true)}, {"sorted", K::kBool, Literal::Bool(true)})) \

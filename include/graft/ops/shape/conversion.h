@@ -13,7 +13,8 @@
 namespace graft {
 namespace shape {
 
-// _to_copy(self, *, dtype=None, ...): a copy, converted when dtype is given.
+// _to_copy(self, *, dtype=None, ...) and to.dtype(self, dtype, ...): a copy,
+// converted when dtype is given.
 inline absl::StatusOr<TypeList> ToCopy(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
