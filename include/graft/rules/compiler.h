@@ -485,7 +485,7 @@ class RuleCompiler {
         return ErrorAt(e.pos, absl::StrCat("literal ", l->ToString(), " cannot appear in a constraint"));
       }
       case Expr::kVar: {
-        // A variable bound to a literal argument: its int or int list.
+        // A variable bound to a literal argument: its int, int list or dtype.
         auto it = vars_.find(e.var);
         if (it == vars_.end() || !bound.count(e.var))
           return ErrorAt(e.pos, absl::StrCat("variable ", e.var, " in the constraint is not bound by the pattern"));
@@ -500,6 +500,8 @@ class RuleCompiler {
             out.num = SymInt(l->as_int());
           } else if (l && l->is_ints()) {
             out.ints = std::vector<int64_t>(l->as_ints().begin(), l->as_ints().end());
+          } else if (l && l->is_dtype()) {
+            out.dtype = l->as_dtype();
           } else {
             out.unknown = true;
           }
