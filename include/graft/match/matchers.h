@@ -669,33 +669,77 @@ auto computed(F fn, std::string label = "<computed>") {
 // ---------------------------------------------------------------------------
 // Transposes.
 
-// The 2-D transpose in every spelling the edge dialect and TorchScript use:
-// permute_copy/permute with dims [1, 0] (or [-1, -2]), t_copy/t, and
-// transpose_copy/transpose.int of dims 0 and 1 in any order or sign, each on
-// a rank-2 input. On a right-hand side it builds permute_copy(p, [1, 0]).
+// The 2-D transpose in every spelling the edge dialect, TorchScript and
+// export's ATen use (Forms() below): permute with dims [1, 0] (or [-1, -2]),
+// t, numpy_T, mT, the conjugating mH/adjoint/matrix_H on a real operand,
+// transpose/swapaxes/swapdims of dims 0 and 1 and movedim/moveaxis between
+// them in any order or sign, each on a rank-2 input. On a right-hand side
+// it builds permute_copy(p, [1, 0]).
 template <typename P>
 struct TransposeP : PatternTag {
   P p;
   explicit TransposeP(P inner) : p(std::move(inner)) {}
 
+  // How an op spells a 2-D transpose of its operand 0.
+  enum class Spelling {
+    kAlways,     // t, numpy_T (.T), mT: any rank-2 operand
+    kRealOnly,   // mH, adjoint, matrix_H (.H): conjugating, so only for real dtypes
+    kDimsPair,   // transpose, swapaxes, swapdims (dim0, dim1) of dims {0, 1}
+    kMoveDim,    // movedim / moveaxis (source, destination) of dims {0, 1}
+    kPermuteDims // permute (dims) == [1, 0]
+  };
+  struct Form {
+    const OpDef* op;
+    Spelling spelling;
+  };
+  // Every spelling PyTorch writes a transpose in: the edge dialect's copies,
+  // TorchScript's and export's ATen (what tracing records for `.t()`, `.T`,
+  // `.mT`, `.mH`, `.H`, `.adjoint()`, `.transpose`, `.swapaxes`,
+  // `.swapdims`, `.permute`, `.movedim`, `torch.moveaxis`).
+  static const std::vector<Form>& Forms() {
+    static const std::vector<Form>* forms = new std::vector<Form>{
+        {ops::permute_copy(), Spelling::kPermuteDims}, {ops::permute(), Spelling::kPermuteDims},
+        {ops::t_copy(), Spelling::kAlways},            {ops::t(), Spelling::kAlways},
+        {ops::numpy_T(), Spelling::kAlways},           {ops::mT(), Spelling::kAlways},
+        {ops::mH(), Spelling::kRealOnly},              {ops::adjoint(), Spelling::kRealOnly},
+        {ops::matrix_H(), Spelling::kRealOnly},
+        {ops::transpose_copy(), Spelling::kDimsPair},  {ops::transpose_int(), Spelling::kDimsPair},
+        {ops::swapaxes(), Spelling::kDimsPair},        {ops::swapdims(), Spelling::kDimsPair},
+        {ops::movedim(), Spelling::kMoveDim},          {ops::moveaxis(), Spelling::kMoveDim},
+    };
+    return *forms;
+  }
+
   static bool IsTranspose2D(const Node* n) {
     Value* in = n->operand(0);
     if (!in || !in->type().known() || in->type().rank() != 2) return false;
+    const Form* form = nullptr;
+    for (const Form& f : Forms())
+      if (n->is(f.op)) form = &f;
+    if (!form) return false;
     auto norm = [](int64_t d) { return d < 0 ? d + 2 : d; };
-    if (n->is(ops::permute_copy()) || n->is(ops::permute())) {
-      const Literal* dims = n->literal(1);
-      return dims && dims->is_ints() && dims->as_ints().size() == 2 &&
-             norm(dims->as_ints()[0]) == 1 && norm(dims->as_ints()[1]) == 0;
-    }
-    if (n->is(ops::t_copy()) || n->is(ops::t())) return true;
-    if (n->is(ops::transpose_copy()) || n->is(ops::transpose_int())) {
-      const Literal *d0 = n->literal(1), *d1 = n->literal(2);
-      if (!d0 || !d1 || !d0->is_int() || !d1->is_int()) return false;
-      // Compared, not summed: a node built without its shape function (an
-      // imported model) may carry any ints; (-3, 2) summed to 1 and
-      // (2^63 - 1, 2^63 - 1) overflowed.
-      int64_t a = norm(d0->as_int()), c = norm(d1->as_int());
-      return (a == 0 && c == 1) || (a == 1 && c == 0);
+    switch (form->spelling) {
+      case Spelling::kAlways:
+        return true;
+      case Spelling::kRealOnly:
+        return !IsComplex(in->type().dtype());
+      case Spelling::kPermuteDims: {
+        const Literal* dims = n->literal(1);
+        return dims && dims->is_ints() && dims->as_ints().size() == 2 &&
+               norm(dims->as_ints()[0]) == 1 && norm(dims->as_ints()[1]) == 0;
+      }
+      case Spelling::kDimsPair:
+      case Spelling::kMoveDim: {
+        // (0, 1) or (1, 0): swapping dims 0 and 1 and moving dim 0 to 1 (or
+        // 1 to 0) are both the transpose on a rank-2 operand.
+        const Literal *d0 = n->literal(1), *d1 = n->literal(2);
+        if (!d0 || !d1 || !d0->is_int() || !d1->is_int()) return false;
+        // Compared, not summed: a node built without its shape function (an
+        // imported model) may carry any ints; (-3, 2) summed to 1 and
+        // (2^63 - 1, 2^63 - 1) overflowed.
+        int64_t a = norm(d0->as_int()), c = norm(d1->as_int());
+        return (a == 0 && c == 1) || (a == 1 && c == 0);
+      }
     }
     return false;
   }
@@ -728,8 +772,7 @@ struct TransposeP : PatternTag {
   }
   int OpCount() const { return 1 + p.OpCount(); }
   bool RootOps(std::vector<const OpDef*>* ops) const {
-    ops->insert(ops->end(), {ops::permute_copy(), ops::permute(), ops::t_copy(), ops::t(),
-                             ops::transpose_copy(), ops::transpose_int()});
+    for (const Form& f : Forms()) ops->push_back(f.op);
     return true;
   }
 };
