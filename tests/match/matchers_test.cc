@@ -670,7 +670,7 @@ TEST_F(MatcherTest, FailedCommutedAttemptRollsBack) {
 // Transposes.
 
 constexpr absl::string_view kTransposes = R"(
-graph @transposes(parameter %w: f32[3, 5], %x: f32[3, 5], %y: f32[2, 3, 5], %v: f32[5]) {
+graph @transposes(parameter %w: f32[3, 5], %x: f32[3, 5], %y: f32[2, 3, 5], %v: f32[5], %c: c64[3, 5]) {
   %permute_10 = aten::permute_copy.default(%w, [1, 0])
   %permute_m1m2 = aten::permute_copy.default(%w, [-1, -2])
   %permute_m10 = aten::permute_copy.default(%w, [-1, 0])
@@ -683,6 +683,20 @@ graph @transposes(parameter %w: f32[3, 5], %x: f32[3, 5], %y: f32[2, 3, 5], %v: 
   %ts_transpose = aten::transpose.int(%w, 0, 1)
   %ts_permute = aten::permute.default(%w, [1, 0])
   %x_t = aten::t_copy.default(%x)
+  %numpy_T = aten::numpy_T.default(%w) : f32[5, 3]
+  %mT = aten::mT.default(%w) : f32[5, 3]
+  %mH = aten::mH.default(%w) : f32[5, 3]
+  %adjoint = aten::adjoint.default(%w) : f32[5, 3]
+  %matrix_H = aten::matrix_H.default(%w) : f32[5, 3]
+  %swapaxes = aten::swapaxes.default(%w, 0, 1) : f32[5, 3]
+  %swapdims_m = aten::swapdims.default(%w, -1, 0) : f32[5, 3]
+  %movedim = aten::movedim.int(%w, 0, 1) : f32[5, 3]
+  %moveaxis = aten::moveaxis.int(%w, 1, 0) : f32[5, 3]
+  %no_mH_complex = aten::mH.default(%c) : c64[5, 3]
+  %no_mT3 = aten::mT.default(%y) : f32[2, 5, 3]
+  %no_numpy_T3 = aten::numpy_T.default(%y) : f32[5, 3, 2]
+  %no_movedim_00 = aten::movedim.int(%w, 0, 0) : f32[3, 5]
+  %no_swapaxes3 = aten::swapaxes.default(%y, 0, 1) : f32[3, 2, 5]
   %no_permute_01 = aten::permute_copy.default(%w, [0, 1])
   %no_transpose_00 = aten::transpose_copy.int(%w, 0, 0)
   %no_transpose_11 = aten::transpose_copy.int(%w, 1, 1)
@@ -696,7 +710,7 @@ graph @transposes(parameter %w: f32[3, 5], %x: f32[3, 5], %y: f32[2, 3, 5], %v: 
   %no_ts_transpose3 = aten::transpose.int(%y, 0, 1)
   %no_t1 = aten::t_copy.default(%v)
   %no_clone = aten::clone.default(%w)
-  return %permute_10, %permute_m1m2, %permute_m10, %t_copy, %transpose_01, %transpose_10, %transpose_m1m2, %transpose_0m1, %ts_t, %ts_transpose, %ts_permute, %x_t, %no_permute_01, %no_transpose_00, %no_transpose_11, %no_transpose_m1m1, %no_ts_permute_01, %no_permute3, %no_permute3_last, %no_transpose3_12, %no_transpose3_01, %no_transpose3_m1m2, %no_ts_transpose3, %no_t1, %no_clone
+  return %permute_10, %permute_m1m2, %permute_m10, %t_copy, %transpose_01, %transpose_10, %transpose_m1m2, %transpose_0m1, %ts_t, %ts_transpose, %ts_permute, %x_t, %numpy_T, %mT, %mH, %adjoint, %matrix_H, %swapaxes, %swapdims_m, %movedim, %moveaxis, %no_mH_complex, %no_mT3, %no_numpy_T3, %no_movedim_00, %no_swapaxes3, %no_permute_01, %no_transpose_00, %no_transpose_11, %no_transpose_m1m1, %no_ts_permute_01, %no_permute3, %no_permute3_last, %no_transpose3_12, %no_transpose3_01, %no_transpose3_m1m2, %no_ts_transpose3, %no_t1, %no_clone
 }
 )";
 
@@ -706,7 +720,8 @@ TEST_F(MatcherTest, TransposeMatchesEverySpelling) {
   auto p = m::transpose(W);
   for (const char* name :
        {"permute_10", "permute_m1m2", "permute_m10", "t_copy", "transpose_01", "transpose_10",
-        "transpose_m1m2", "transpose_0m1", "ts_t", "ts_transpose", "ts_permute"}) {
+        "transpose_m1m2", "transpose_0m1", "ts_t", "ts_transpose", "ts_permute", "numpy_T", "mT",
+        "mH", "adjoint", "matrix_H", "swapaxes", "swapdims_m", "movedim", "moveaxis"}) {
     SCOPED_TRACE(name);
     EXPECT_TRUE(Matches(p, name));
     EXPECT_EQ(s().value(W), V("w"));
@@ -723,7 +738,8 @@ TEST_F(MatcherTest, TransposeRefusesOtherPermutations) {
   for (const char* name :
        {"no_permute_01", "no_transpose_00", "no_transpose_11", "no_transpose_m1m1",
         "no_ts_permute_01", "no_permute3", "no_permute3_last", "no_transpose3_12",
-        "no_transpose3_01", "no_transpose3_m1m2", "no_ts_transpose3", "no_t1", "no_clone", "w"}) {
+        "no_transpose3_01", "no_transpose3_m1m2", "no_ts_transpose3", "no_t1", "no_clone", "w",
+        "no_mH_complex", "no_mT3", "no_numpy_T3", "no_movedim_00", "no_swapaxes3"}) {
     SCOPED_TRACE(name);
     EXPECT_FALSE(Matches(m::transpose(W), name));
     EXPECT_TRUE(s().bindings().empty());
