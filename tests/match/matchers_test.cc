@@ -1034,8 +1034,6 @@ graph @addmm(%b: f32[3], %x: f32[2, 4], %w: f32[4, 3], parameter %p: f32[3, 4]) 
   EXPECT_EQ(any_dyn.Build(rw, s()).status().message(), "'_' cannot be built");
 }
 
-}  // namespace
-}  // namespace graft
 
 // ---------------------------------------------------------------------------
 // Tensor lists: a node holds the list as a run of operands; m::list matches
@@ -1102,3 +1100,6 @@ TEST_F(MatcherTest, DynamicListPatternsBehaveLikeStaticOnes) {
     EXPECT_EQ(Matches(cat, name), Matches(static_p, name));
   }
 }
+
+}  // namespace
+}  // namespace graft
