@@ -369,7 +369,7 @@ TEST(ExirJson, MultiOutputListsSymbolsAndNonFiniteFloats) {
   EXPECT_EQ(g.name(nodes[0]->result(0)), "getitem");
   EXPECT_EQ(nodes[0]->result(0)->type().dim(0), Dim::Symbol("s0"));
   EXPECT_EQ(nodes[0]->literal(4)->as_float(), 1e-05);
-  // cat is outside the catalogue: opaque, the tensor list flattened.
+  // cat: its tensor list a run of operands before dim.
   EXPECT_EQ(nodes[1]->op()->name(), "aten::cat.default");
   ASSERT_EQ(nodes[1]->num_args(), 3);
   EXPECT_EQ(nodes[1]->operand(0), nodes[0]->result(0));

@@ -791,8 +791,11 @@ TEST_F(MatcherTest, TransposeDescribesItselfAndListsItsRoots) {
   EXPECT_EQ(p.OpCount(), 1);
   EXPECT_EQ(Roots(p), (std::vector<std::string>{
                           "aten::permute_copy.default", "aten::permute.default",
-                          "aten::t_copy.default", "aten::t.default", "aten::transpose_copy.int",
-                          "aten::transpose.int"}));
+                          "aten::t_copy.default", "aten::t.default", "aten::numpy_T.default",
+                          "aten::mT.default", "aten::mH.default", "aten::adjoint.default",
+                          "aten::matrix_H.default", "aten::transpose_copy.int",
+                          "aten::transpose.int", "aten::swapaxes.default",
+                          "aten::swapdims.default", "aten::movedim.int", "aten::moveaxis.int"}));
 }
 
 // ---------------------------------------------------------------------------
@@ -1050,8 +1053,6 @@ graph @addmm(%b: f32[3], %x: f32[2, 4], %w: f32[4, 3], parameter %p: f32[3, 4]) 
   EXPECT_EQ(any_dyn.Build(rw, s()).status().message(), "'_' cannot be built");
 }
 
-}  // namespace
-}  // namespace graft
 
 // ---------------------------------------------------------------------------
 // Tensor lists: a node holds the list as a run of operands; m::list matches
@@ -1118,3 +1119,6 @@ TEST_F(MatcherTest, DynamicListPatternsBehaveLikeStaticOnes) {
     EXPECT_EQ(Matches(cat, name), Matches(static_p, name));
   }
 }
+
+}  // namespace
+}  // namespace graft

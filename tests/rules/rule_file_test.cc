@@ -515,7 +515,7 @@ TEST(RuleFileOpsetTest, CatOfOneTensorIsThatTensor) {
   EXPECT_EQ(result->rewrites, 1);  // the cat of two stays
   EXPECT_EQ(Print(**g, {true}),
             "graph @g(\n    %a: f32[2, 3],\n    %b: f32[2, 3]) {\n"
-            "  %two = aten::cat.default(%a, %b, 0) : f32[4, 3]\n  return %two\n}\n");
+            "  %0 = aten::cat.default(%a, %b, 0) : f32[4, 3]\n  return %0\n}\n");
 }
 
 }  // namespace

@@ -261,8 +261,6 @@ bool MatchOpNodeWith(const OpDef* op, int k, Node* n, MatchState& s, const Match
   return false;
 }
 
-// MatchOpNodeWith for children known at run time: `match_child(i, arg)`
-// matches child i.
 template <typename P>
 bool MatchParam(const OpDef* op, Node* n, int p, MatchState& s, const P& child);
 
@@ -334,24 +332,23 @@ template <typename P>
 absl::Status BuildParam(const P& child, const OpDef* op, int p, Builder& rw, const MatchState& s,
                         absl::InlinedVector<Arg, 8>* args) {
   const OpSchema* schema = op->schema();
-  bool list = schema && p == schema->list_param;
-  if (list != HasMatchList<P>::value && !(HasMatchList<P>::value && HasBuildOne<P>::value))
-    return absl::InvalidArgumentError(absl::StrCat(
-        op->name(), " parameter ", p, list ? " is a tensor list: build it with a list pattern"
-                                           : " is not a tensor list"));
-  if constexpr (HasMatchList<P>::value) {
-    if (list) {
+  if (schema && p == schema->list_param) {
+    if constexpr (HasMatchList<P>::value) {
       std::vector<Arg> run;
       GRAFT_RETURN_IF_ERROR(child.BuildList(rw, s, &run));
       args->insert(args->end(), run.begin(), run.end());
       return absl::OkStatus();
     }
+    return absl::InvalidArgumentError(absl::StrCat(
+        op->name(), " parameter ", p, " is a tensor list: build it with a list pattern"));
   }
   if constexpr (HasBuildOne<P>::value) {
     GRAFT_ASSIGN_OR_RETURN(Arg a, child.Build(rw, s));
     args->push_back(a);
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(op->name(), " parameter ", p, " is not a tensor list"));
 }
 
 // Creates a node of `op` from `args` built for its first `k` parameters. A
