@@ -448,6 +448,10 @@ TEST_F(FamilyTest, AFamilyOnAnOpOfAnotherSignatureIsAnError) {
   Def("aten::weird_softmax.default", {{"self", K::kTensor}, {"dim", K::kInt}}, shape::Softmax);
   EXPECT_EQ(Infer("aten::weird_softmax.default", {T("f32[2]"), I(0)}),
             "error: weird_softmax: argument 2 (?) must be a bool, got nothing");
+  Def("aten::weird_add.default",
+      {{"self", K::kOptionalTensor}, {"other", K::kOptionalTensor}}, shape::Elementwise);
+  EXPECT_EQ(Infer("aten::weird_add.default", {None(), None()}),
+            "error: weird_add: has no tensor or number operand to take a dtype from");
   Def("aten::weird_squeeze.default", {{"self", K::kTensor}, {"dim", K::kTensor}},
       shape::Squeeze);
   EXPECT_EQ(Infer("aten::weird_squeeze.default", {T("f32[2]"), T("f32[2]")}),

@@ -163,8 +163,8 @@ inline std::optional<DType> CombineCategories(std::optional<DType> higher,
 
 // The promoted dtype of the call's arguments `args` (tensors, Scalar
 // literals, None for an absent optional Scalar); the tensors must have
-// known types, and one argument must be a tensor.
-inline DType ResultType(const OpCall& c, std::initializer_list<int> args) {
+// known types.
+inline absl::StatusOr<DType> ResultType(const OpCall& c, std::initializer_list<int> args) {
   std::optional<DType> dimensioned, zero_dim, wrapped;
   auto add = [](std::optional<DType>& state, DType d) {
     state = state ? PromoteTypes(*state, d) : d;
@@ -180,7 +180,9 @@ inline DType ResultType(const OpCall& c, std::initializer_list<int> args) {
       add(wrapped, DType::kBool);
     }  // else an absent optional Scalar (None)
   }
-  return *CombineCategories(CombineCategories(dimensioned, zero_dim), wrapped);
+  std::optional<DType> d = CombineCategories(CombineCategories(dimensioned, zero_dim), wrapped);
+  if (!d) return c.Error("has no tensor or number operand to take a dtype from");
+  return *d;
 }
 
 // The shape of argument `i`: a tensor's, or [] for a Scalar.
