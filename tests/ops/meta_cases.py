@@ -13,7 +13,8 @@ result types the parser infers), and `expected` is the result types as graft
 prints them ("f32[2, 3]", several joined by ", ") or "error: <torch's
 message>", or "either: <meta> | <cpu>" where torch's meta and CPU kernels
 disagree (see run()), or "stricter: <why> | <torch's>" where graft refuses
-on purpose what torch accepts (see STRICTER). meta_checker.cc reads the lines and compares.
+on purpose what torch accepts (see STRICTER). meta_checker.cc reads the
+lines and compares.
 
 Cases are keyed by shape-function family and, inside it, by op name: every
 op listed here is checked as soon as graft's op table gives it a schema
@@ -153,9 +154,8 @@ def reduction(rng, op, n):
         s = shape(rng)
         args = {0: T(dtype(rng), s)}
         r = rng.random()
-        if r < 0.15:
-            args[1] = None if "dim" in names and schema_arg(op, 1).type.kind() == "OptionalType" \
-                else []
+        if r < 0.15 and schema_arg(op, 1).type.kind() == "OptionalType":
+            args[1] = None  # sum and mean: all dims
         elif r < 0.3:
             args[1] = []
         else:
@@ -513,7 +513,10 @@ def graft_schema(op, values):
     text = str(schema)
     body, depth, decls, cur = text[text.index("(") + 1:text.rindex(") ->")], 0, [], ""
     for ch in body:  # split at top-level commas: defaults such as [0, 0] hold commas
-        depth += ch in "[(" and 1 or ch in "])" and -1 or 0
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
         if ch == "," and depth == 0:
             decls.append(cur.strip())
             cur = ""
@@ -521,14 +524,13 @@ def graft_schema(op, values):
             cur += ch
     decls = [d for d in decls + [cur.strip()] if d and d != "*"]
     params = []
-    for decl, arg in zip(decls, schema.arguments):
+    for i, (decl, arg) in enumerate(zip(decls, schema.arguments)):
         declared = decl.split(" ")[0].replace("(a)", "").replace("(a!)", "")
         optional = declared.endswith("?") and declared != "Tensor?"
         base = declared[:-1] if optional else declared
         base = base.split("[")[0] + "[]" if "[" in base else base
         if base == "Tensor[]":
-            n = len(values[len(params)])
-            params.extend("%s%d:Tensor" % (arg.name, i) for i in range(n))
+            params.extend("%s%d:Tensor" % (arg.name, k) for k in range(len(values[i])))
             continue
         if base not in KINDS:
             return "-"
