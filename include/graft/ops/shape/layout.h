@@ -256,16 +256,33 @@ inline absl::StatusOr<TypeList> Select(const OpCall& c) {
   return One(t.WithShape(out));
 }
 
-// cat.default (tensors: Tensor[], dim=0). The tensor list is a run of
+namespace layout_internal {
+
+// cat's arguments: its tensor list and its dim. The list is a run of
 // operands: a node of an op with a list parameter carries every parameter,
 // so arguments 0 .. n-2 are the tensors and argument n-1 is `dim`.
-// All tensors have one rank and agree on every dim but `dim`, whose sizes
-// add up; the dtype is their promoted one. As torch does for old code, a
-// 1-D tensor of size 0 is skipped whatever its rank.
+struct CatArgs {
+  std::vector<Arg> tensors;
+  Arg dim;
+};
+inline CatArgs ReadCatArgs(const OpCall& c) {
+  CatArgs args;
+  for (int i = 0; i + 1 < c.num_args(); ++i) args.tensors.push_back(c.arg(i));
+  if (c.num_args() > 0) args.dim = c.arg(c.num_args() - 1);
+  return args;
+}
+
+}  // namespace layout_internal
+
+// cat.default (tensors: Tensor[], dim=0): all tensors have one rank and
+// agree on every dim but `dim`, whose sizes add up; the dtype is their
+// promoted one. As torch does for old code, a 1-D tensor of size 0 is
+// skipped whatever the others' rank.
 inline absl::StatusOr<TypeList> Cat(const OpCall& c) {
-  int n = c.num_args() - 1;
+  layout_internal::CatArgs args = layout_internal::ReadCatArgs(c);
+  int n = static_cast<int>(args.tensors.size());
   if (n < 1) return c.Error("needs a non-empty list of tensors");
-  const Literal* dim_arg = c.lit(n);
+  const Literal* dim_arg = args.dim.literal();
   if (!dim_arg || !dim_arg->is_int())
     return c.Error("the last argument must be the dim, an int");
   std::optional<TensorType> first;  // the first tensor not skipped
@@ -273,8 +290,9 @@ inline absl::StatusOr<TypeList> Cat(const OpCall& c) {
   Shape out;
   int d = 0;
   for (int i = 0; i < n; ++i) {
-    if (!c.arg(i).is_value()) return c.Error(absl::StrCat("argument ", i, " is not a tensor"));
-    TensorType t = c.type(i);
+    if (!args.tensors[i].is_value())
+      return c.Error(absl::StrCat("argument ", i, " is not a tensor"));
+    TensorType t = args.tensors[i].value()->type();
     GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
     if (t.rank() == 0)
       return c.Error(absl::StrCat("cannot concatenate the 0-dim tensor ", t.ToString(),
