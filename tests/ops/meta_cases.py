@@ -347,29 +347,29 @@ def quantize(rng, op, n):
 
 # family -> (argument generator, cases per op, ops). Ops spelled canonically.
 FAMILIES = {
-    "SameAsInput": (unary, 40, [
+    "SameAsInput": (unary, 30, [
         "aten::clone.default", "aten::alias.default", "aten::relu.default", "aten::neg.default",
         "aten::abs.default", "aten::hardtanh.default", "aten::leaky_relu.default",
         "aten::hardswish.default", "aten::hardsigmoid.default", "aten::silu.default",
         "aten::gelu.default", "aten::relu6.default", "aten::elu.default",
         "aten::clamp.default"]),
-    "UnaryFloat": (unary, 30, [
+    "UnaryFloat": (unary, 20, [
         "aten::sigmoid.default", "aten::tanh.default", "aten::exp.default", "aten::log.default",
         "aten::sqrt.default", "aten::rsqrt.default", "aten::sin.default", "aten::cos.default",
         "aten::erf.default", "aten::reciprocal.default"]),
     "UnaryBool": (unary, 30, [
         "aten::isnan.default", "aten::isinf.default", "aten::logical_not.default"]),
-    "Elementwise": (binary, 120, [
+    "Elementwise": (binary, 80, [
         "aten::add.Tensor", "aten::sub.Tensor", "aten::mul.Tensor", "aten::maximum.default",
         "aten::minimum.default", "aten::add.Scalar", "aten::sub.Scalar", "aten::mul.Scalar"]),
-    "Divide": (binary, 120, ["aten::div.Tensor", "aten::div.Scalar", "aten::div.Tensor_mode"]),
-    "Comparison": (binary, 50, [
+    "Divide": (binary, 80, ["aten::div.Tensor", "aten::div.Scalar", "aten::div.Tensor_mode"]),
+    "Comparison": (binary, 30, [
         "aten::eq.Tensor", "aten::ne.Tensor", "aten::lt.Tensor", "aten::le.Tensor",
         "aten::gt.Tensor", "aten::ge.Tensor", "aten::eq.Scalar", "aten::ne.Scalar",
         "aten::lt.Scalar", "aten::le.Scalar", "aten::gt.Scalar", "aten::ge.Scalar",
         "aten::logical_and.default", "aten::logical_or.default", "aten::logical_xor.default"]),
     "Where": (where, 200, ["aten::where.self"]),
-    "Reduction": (reduction, 150, [
+    "Reduction": (reduction, 100, [
         "aten::sum.dim_IntList", "aten::mean.dim", "aten::amax.default", "aten::amin.default"]),
     "ArgReduction": (arg_reduction, 100, ["aten::argmax.default", "aten::argmin.default"]),
     "Mm": (gemm, 60, ["aten::mm.default"]),
@@ -387,9 +387,9 @@ FAMILIES = {
     "Squeeze": (layout, 50, ["aten::squeeze.dim", "aten::squeeze.dims",
                              "aten::squeeze_copy.dim", "aten::squeeze_copy.dims"]),
     "Unsqueeze": (layout, 60, ["aten::unsqueeze.default", "aten::unsqueeze_copy.default"]),
-    "Slice": (layout, 150, ["aten::slice.Tensor", "aten::slice_copy.Tensor"]),
+    "Slice": (layout, 100, ["aten::slice.Tensor", "aten::slice_copy.Tensor"]),
     "Select": (layout, 80, ["aten::select.int", "aten::select_copy.int"]),
-    "Cat": (cat, 200, ["aten::cat.default"]),
+    "Cat": (cat, 150, ["aten::cat.default"]),
     "Softmax": (softmax, 80, ["aten::_softmax.default", "aten::_log_softmax.default"]),
     "NativeLayerNorm": (layer_norm, 80, ["aten::native_layer_norm.default"]),
     "Embedding": (embedding, 60, ["aten::embedding.default"]),
