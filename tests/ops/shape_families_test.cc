@@ -431,5 +431,32 @@ TEST_F(FamilyTest, QuantizeAndDequantize) {
             "error: quantize_per_channel: dim 2 out of range for rank 2");
 }
 
+// A family assigned to an op whose parameters are not the ones it reads
+// (an op table's mistake) gives an error naming the argument, never a
+// crash.
+TEST_F(FamilyTest, AFamilyOnAnOpOfAnotherSignatureIsAnError) {
+  Def("aten::sum.default", {{"self", K::kTensor}, {"dtype", K::kDType, None(), true}},
+      shape::Reduction);
+  EXPECT_EQ(Infer("aten::sum.default", {T("f32[2]")}),
+            "error: sum: argument 2 (?) must be a bool, got nothing");
+  EXPECT_EQ(Infer("aten::sum.default", {T("f32[2]"), D(DType::kFloat16)}),
+            "error: sum: argument 1 (dtype) must be an int list or None, got f16");
+  Def("aten::weird_slice.default", {{"self", K::kTensor}, {"dim", K::kString}},
+      shape::Slice);
+  EXPECT_EQ(Infer("aten::weird_slice.default", {T("f32[2]"), S("x")}),
+            "error: weird_slice: argument 1 (dim) must be an int, got \"x\"");
+  Def("aten::weird_softmax.default", {{"self", K::kTensor}, {"dim", K::kInt}}, shape::Softmax);
+  EXPECT_EQ(Infer("aten::weird_softmax.default", {T("f32[2]"), I(0)}),
+            "error: weird_softmax: argument 2 (?) must be a bool, got nothing");
+  Def("aten::weird_add.default",
+      {{"self", K::kOptionalTensor}, {"other", K::kOptionalTensor}}, shape::Elementwise);
+  EXPECT_EQ(Infer("aten::weird_add.default", {None(), None()}),
+            "error: weird_add: has no tensor or number operand to take a dtype from");
+  Def("aten::weird_squeeze.default", {{"self", K::kTensor}, {"dim", K::kTensor}},
+      shape::Squeeze);
+  EXPECT_EQ(Infer("aten::weird_squeeze.default", {T("f32[2]"), T("f32[2]")}),
+            "error: weird_squeeze: argument 1 (dim) must be an int or an int list, got a tensor");
+}
+
 }  // namespace
 }  // namespace graft

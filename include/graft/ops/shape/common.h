@@ -88,6 +88,37 @@ inline absl::Status SameDType(const OpCall& c, TensorType a, TensorType b) {
 
 inline TypeList One(TensorType t) { return TypeList{t}; }
 
+// ---- Literal arguments. A family reads its op's parameters by position;
+// these give an error, not a crash, when the call has something else there
+// (a family assigned to an op of another signature).
+
+// Literal argument `i` when `is_kind` holds for it.
+inline absl::StatusOr<const Literal*> LiteralArg(const OpCall& c, int i,
+                                                 bool (Literal::*is_kind)() const,
+                                                 absl::string_view kind) {
+  const Literal* l = c.lit(i);
+  if (l && (l->*is_kind)()) return l;
+  const OpSchema* s = c.op()->schema();
+  absl::string_view name =
+      s && i < static_cast<int>(s->params.size()) ? s->params[i].name : absl::string_view("?");
+  return c.Error(absl::StrCat("argument ", i, " (", name, ") must be ", kind, ", got ",
+                              l                      ? l->ToString()
+                              : c.arg(i).is_value() ? "a tensor"
+                                                    : "nothing"));
+}
+inline absl::StatusOr<int64_t> IntArg(const OpCall& c, int i) {
+  GRAFT_ASSIGN_OR_RETURN(const Literal* l, LiteralArg(c, i, &Literal::is_int, "an int"));
+  return l->as_int();
+}
+inline absl::StatusOr<bool> BoolArg(const OpCall& c, int i) {
+  GRAFT_ASSIGN_OR_RETURN(const Literal* l, LiteralArg(c, i, &Literal::is_bool, "a bool"));
+  return l->as_bool();
+}
+inline absl::StatusOr<absl::Span<const int64_t>> IntsArg(const OpCall& c, int i) {
+  GRAFT_ASSIGN_OR_RETURN(const Literal* l, LiteralArg(c, i, &Literal::is_ints, "an int list"));
+  return l->as_ints();
+}
+
 // The index of the parameter called `name` in the call's schema, or -1.
 // For arguments whose position differs between overloads of one family
 // (`dtype` is argument 5 of quantize_per_tensor, 6 of quantize_per_channel).
@@ -132,8 +163,8 @@ inline std::optional<DType> CombineCategories(std::optional<DType> higher,
 
 // The promoted dtype of the call's arguments `args` (tensors, Scalar
 // literals, None for an absent optional Scalar); the tensors must have
-// known types, and one argument must be a tensor.
-inline DType ResultType(const OpCall& c, std::initializer_list<int> args) {
+// known types.
+inline absl::StatusOr<DType> ResultType(const OpCall& c, std::initializer_list<int> args) {
   std::optional<DType> dimensioned, zero_dim, wrapped;
   auto add = [](std::optional<DType>& state, DType d) {
     state = state ? PromoteTypes(*state, d) : d;
@@ -149,7 +180,9 @@ inline DType ResultType(const OpCall& c, std::initializer_list<int> args) {
       add(wrapped, DType::kBool);
     }  // else an absent optional Scalar (None)
   }
-  return *CombineCategories(CombineCategories(dimensioned, zero_dim), wrapped);
+  std::optional<DType> d = CombineCategories(CombineCategories(dimensioned, zero_dim), wrapped);
+  if (!d) return c.Error("has no tensor or number operand to take a dtype from");
+  return *d;
 }
 
 // The shape of argument `i`: a tensor's, or [] for a Scalar.

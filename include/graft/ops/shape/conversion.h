@@ -29,7 +29,8 @@ namespace conversion_internal {
 inline absl::Status CheckAxis(const OpCall& c, TensorType t) {
   int axis = ParamIndex(c, "axis");
   if (axis < 0) return absl::OkStatus();
-  return NormDim(c, c.int_arg(axis), t.rank()).status();
+  GRAFT_ASSIGN_OR_RETURN(int64_t d, IntArg(c, axis));
+  return NormDim(c, d, t.rank()).status();
 }
 
 }  // namespace conversion_internal

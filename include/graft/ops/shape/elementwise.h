@@ -60,7 +60,8 @@ inline absl::StatusOr<Shape> BroadcastArgs(const OpCall& c, int a, int b) {
 // i64); one of them must be given.
 inline absl::StatusOr<TypeList> Clamp(const OpCall& c, TensorType t) {
   if (c.is_none(1) && c.is_none(2)) return c.Error("needs min or max");
-  return One(t.WithDType(ResultType(c, {0, 1, 2})));
+  GRAFT_ASSIGN_OR_RETURN(DType d, ResultType(c, {0, 1, 2}));
+  return One(t.WithDType(d));
 }
 
 }  // namespace elementwise_internal
@@ -96,7 +97,7 @@ inline absl::StatusOr<TypeList> UnaryBool(const OpCall& c) {
 inline absl::StatusOr<TypeList> Elementwise(const OpCall& c) {
   GRAFT_RETURN_IF_ERROR(NeedKnownArgs(c, {0, 1}));
   GRAFT_ASSIGN_OR_RETURN(Shape s, elementwise_internal::BroadcastArgs(c, 0, 1));
-  DType d = ResultType(c, {0, 1});
+  GRAFT_ASSIGN_OR_RETURN(DType d, ResultType(c, {0, 1}));
   // torch's sub_check: there is no bool subtraction.
   if (c.name() == "sub" && d == DType::kBool)
     return c.Error("bool subtraction is not supported (use logical_xor)");
@@ -118,7 +119,7 @@ inline absl::StatusOr<TypeList> Elementwise(const OpCall& c) {
 inline absl::StatusOr<TypeList> Divide(const OpCall& c) {
   GRAFT_RETURN_IF_ERROR(NeedKnownArgs(c, {0, 1}));
   GRAFT_ASSIGN_OR_RETURN(Shape s, elementwise_internal::BroadcastArgs(c, 0, 1));
-  DType d = ResultType(c, {0, 1});
+  GRAFT_ASSIGN_OR_RETURN(DType d, ResultType(c, {0, 1}));
   int mode = ParamIndex(c, "rounding_mode");
   bool rounds = mode >= 0 && c.lit(mode) && c.lit(mode)->is_string();
   if (rounds && c.lit(mode)->as_string() == "floor" && d == DType::kBool)
@@ -143,7 +144,8 @@ inline absl::StatusOr<TypeList> Where(const OpCall& c) {
     return c.Error(absl::StrCat("condition must be bool, got ", c.type(0).ToString()));
   GRAFT_ASSIGN_OR_RETURN(Shape values, elementwise_internal::BroadcastArgs(c, 1, 2));
   GRAFT_ASSIGN_OR_RETURN(Shape s, Broadcast(c, ShapeOf(c, 0), values));
-  return One(TensorType::Get(ResultType(c, {1, 2}), s));
+  GRAFT_ASSIGN_OR_RETURN(DType d, ResultType(c, {1, 2}));
+  return One(TensorType::Get(d, s));
 }
 
 }  // namespace shape

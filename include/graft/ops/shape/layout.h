@@ -23,7 +23,7 @@ namespace shape {
 inline absl::StatusOr<TypeList> Permute(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  auto dims = c.ints(1);
+  GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> dims, IntsArg(c, 1));
   if (static_cast<int>(dims.size()) != t.rank())
     return c.Error(absl::StrCat("dims ", c.lit(1)->ToString(), " do not match rank ", t.rank()));
   Shape out(dims.size());
@@ -50,8 +50,10 @@ inline absl::StatusOr<TypeList> T(const OpCall& c) {
 inline absl::StatusOr<TypeList> Transpose(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  GRAFT_ASSIGN_OR_RETURN(int d0, NormDim(c, c.int_arg(1), t.rank()));
-  GRAFT_ASSIGN_OR_RETURN(int d1, NormDim(c, c.int_arg(2), t.rank()));
+  GRAFT_ASSIGN_OR_RETURN(int64_t dim0, IntArg(c, 1));
+  GRAFT_ASSIGN_OR_RETURN(int64_t dim1, IntArg(c, 2));
+  GRAFT_ASSIGN_OR_RETURN(int d0, NormDim(c, dim0, t.rank()));
+  GRAFT_ASSIGN_OR_RETURN(int d1, NormDim(c, dim1, t.rank()));
   if (t.rank() == 0) return One(t);
   Shape out(t.shape().begin(), t.shape().end());
   std::swap(out[d0], out[d1]);
@@ -62,7 +64,7 @@ inline absl::StatusOr<TypeList> Transpose(const OpCall& c) {
 inline absl::StatusOr<TypeList> View(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  auto size = c.ints(1);
+  GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> size, IntsArg(c, 1));
   Shape out;
   int infer = -1;
   int64_t known = 1;
@@ -107,7 +109,7 @@ inline absl::StatusOr<TypeList> View(const OpCall& c) {
 inline absl::StatusOr<TypeList> Expand(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  auto size = c.ints(1);
+  GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> size, IntsArg(c, 1));
   if (static_cast<int>(size.size()) < t.rank())
     return c.Error(absl::StrCat("size ", c.lit(1)->ToString(), " has fewer dims than ",
                                 t.ToString()));
@@ -144,6 +146,8 @@ inline absl::StatusOr<TypeList> Squeeze(const OpCall& c) {
   std::vector<bool> listed(std::max(t.rank(), 1), c.arg(1).is_null());
   if (!c.arg(1).is_null()) {
     const Literal* dims = c.lit(1);
+    if (!dims || !(dims->is_int() || dims->is_ints()))
+      return LiteralArg(c, 1, &Literal::is_ints, "an int or an int list").status();
     std::vector<int64_t> ds;
     if (dims->is_int())
       ds.push_back(dims->as_int());
@@ -166,7 +170,7 @@ inline absl::StatusOr<TypeList> Squeeze(const OpCall& c) {
 inline absl::StatusOr<TypeList> Unsqueeze(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  int64_t d = c.int_arg(1);
+  GRAFT_ASSIGN_OR_RETURN(int64_t d, IntArg(c, 1));
   if (d < -t.rank() - 1 || d > t.rank())
     return c.Error(absl::StrCat("dim ", d, " out of range for inserting into rank ", t.rank()));
   if (d < 0) d += t.rank() + 1;
@@ -204,12 +208,17 @@ inline absl::StatusOr<TypeList> Slice(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   if (t.rank() == 0) return c.Error("cannot slice a 0-dim tensor");
-  GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, c.int_arg(1), t.rank()));
-  int64_t step = c.int_arg(4);
+  GRAFT_ASSIGN_OR_RETURN(int64_t dim, IntArg(c, 1));
+  GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, dim, t.rank()));
+  GRAFT_ASSIGN_OR_RETURN(int64_t step, IntArg(c, 4));
   if (step < 1) return c.Error(absl::StrCat("step must be positive, got ", step));
-  bool from_start = c.is_none(2), to_end = c.is_none(3);
-  int64_t start = from_start ? 0 : c.int_arg(2);
-  int64_t end = to_end ? std::numeric_limits<int64_t>::max() : c.int_arg(3);
+  int64_t start = 0, end = std::numeric_limits<int64_t>::max();  // None: the whole dim
+  if (!c.is_none(2)) {
+    GRAFT_ASSIGN_OR_RETURN(start, IntArg(c, 2));
+  }
+  if (!c.is_none(3)) {
+    GRAFT_ASSIGN_OR_RETURN(end, IntArg(c, 3));
+  }
   Shape out(t.shape().begin(), t.shape().end());
   Dim size = t.dim(d);
   if (!size.is_static()) {
@@ -235,8 +244,9 @@ inline absl::StatusOr<TypeList> Select(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   if (t.rank() == 0) return c.Error("cannot select from a 0-dim tensor");
-  GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, c.int_arg(1), t.rank()));
-  int64_t index = c.int_arg(2);
+  GRAFT_ASSIGN_OR_RETURN(int64_t dim, IntArg(c, 1));
+  GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, dim, t.rank()));
+  GRAFT_ASSIGN_OR_RETURN(int64_t index, IntArg(c, 2));
   Dim size = t.dim(d);
   if (size.is_static() && (index < -size.size() || index >= size.size()))
     return c.Error(absl::StrCat("index ", index, " out of range for dim ", d, " of ",
@@ -246,16 +256,33 @@ inline absl::StatusOr<TypeList> Select(const OpCall& c) {
   return One(t.WithShape(out));
 }
 
-// cat.default (tensors: Tensor[], dim=0). The tensor list is a run of
+namespace layout_internal {
+
+// cat's arguments: its tensor list and its dim. The list is a run of
 // operands: a node of an op with a list parameter carries every parameter,
 // so arguments 0 .. n-2 are the tensors and argument n-1 is `dim`.
-// All tensors have one rank and agree on every dim but `dim`, whose sizes
-// add up; the dtype is their promoted one. As torch does for old code, a
-// 1-D tensor of size 0 is skipped whatever its rank.
+struct CatArgs {
+  std::vector<Arg> tensors;
+  Arg dim;
+};
+inline CatArgs ReadCatArgs(const OpCall& c) {
+  CatArgs args;
+  for (int i = 0; i + 1 < c.num_args(); ++i) args.tensors.push_back(c.arg(i));
+  if (c.num_args() > 0) args.dim = c.arg(c.num_args() - 1);
+  return args;
+}
+
+}  // namespace layout_internal
+
+// cat.default (tensors: Tensor[], dim=0): all tensors have one rank and
+// agree on every dim but `dim`, whose sizes add up; the dtype is their
+// promoted one. As torch does for old code, a 1-D tensor of size 0 is
+// skipped whatever the others' rank.
 inline absl::StatusOr<TypeList> Cat(const OpCall& c) {
-  int n = c.num_args() - 1;
+  layout_internal::CatArgs args = layout_internal::ReadCatArgs(c);
+  int n = static_cast<int>(args.tensors.size());
   if (n < 1) return c.Error("needs a non-empty list of tensors");
-  const Literal* dim_arg = c.lit(n);
+  const Literal* dim_arg = args.dim.literal();
   if (!dim_arg || !dim_arg->is_int())
     return c.Error("the last argument must be the dim, an int");
   std::optional<TensorType> first;  // the first tensor not skipped
@@ -263,8 +290,9 @@ inline absl::StatusOr<TypeList> Cat(const OpCall& c) {
   Shape out;
   int d = 0;
   for (int i = 0; i < n; ++i) {
-    if (!c.arg(i).is_value()) return c.Error(absl::StrCat("argument ", i, " is not a tensor"));
-    TensorType t = c.type(i);
+    if (!args.tensors[i].is_value())
+      return c.Error(absl::StrCat("argument ", i, " is not a tensor"));
+    TensorType t = args.tensors[i].value()->type();
     GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
     if (t.rank() == 0)
       return c.Error(absl::StrCat("cannot concatenate the 0-dim tensor ", t.ToString(),

@@ -122,9 +122,12 @@ inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
   if (spatial < 1 || w.rank() != x.rank())
     return c.Error(absl::StrCat("input ", x.ToString(), " and weight ", w.ToString(),
                                 " must both have rank >= 3 and equal ranks"));
-  auto stride = c.ints(3), padding = c.ints(4), dilation = c.ints(5), out_pad = c.ints(7);
-  bool transposed = c.lit(6)->as_bool();
-  int64_t groups = c.int_arg(8);
+  GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> stride, IntsArg(c, 3));
+  GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> padding, IntsArg(c, 4));
+  GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> dilation, IntsArg(c, 5));
+  GRAFT_ASSIGN_OR_RETURN(bool transposed, BoolArg(c, 6));
+  GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> out_pad, IntsArg(c, 7));
+  GRAFT_ASSIGN_OR_RETURN(int64_t groups, IntArg(c, 8));
   auto at = [](absl::Span<const int64_t> v, int i) -> int64_t {
     return v.size() == 1 ? v[0] : v[i];
   };

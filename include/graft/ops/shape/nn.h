@@ -17,7 +17,7 @@ namespace shape {
 inline absl::StatusOr<TypeList> NativeLayerNorm(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  auto norm = c.ints(1);
+  GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> norm, IntsArg(c, 1));
   int axis = t.rank() - static_cast<int>(norm.size());
   if (norm.empty() || axis < 0)
     return c.Error(absl::StrCat("normalized_shape ", c.lit(1)->ToString(),

@@ -47,7 +47,9 @@ inline absl::StatusOr<TypeList> Reduction(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   const Literal* dim = c.lit(1);
-  bool keepdim = c.lit(2)->as_bool();
+  if (!dim || !(dim->is_none() || dim->is_ints()))
+    return LiteralArg(c, 1, &Literal::is_ints, "an int list or None").status();
+  GRAFT_ASSIGN_OR_RETURN(bool keepdim, BoolArg(c, 2));
   bool all = dim->is_none() || dim->as_ints().empty();
   std::vector<bool> reduced(t.rank(), all);
   if (!all) {
@@ -82,14 +84,15 @@ inline absl::StatusOr<TypeList> Reduction(const OpCall& c) {
 inline absl::StatusOr<TypeList> ArgReduction(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  bool keepdim = c.lit(2)->as_bool();
+  GRAFT_ASSIGN_OR_RETURN(bool keepdim, BoolArg(c, 2));
   std::vector<bool> reduced(t.rank(), true);
   if (c.is_none(1)) {
     std::optional<int64_t> numel = t.numel();
     if (numel && *numel == 0)
       return c.Error(absl::StrCat("needs a dim for the empty input ", t.ToString()));
   } else {
-    GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, c.int_arg(1), t.rank()));
+    GRAFT_ASSIGN_OR_RETURN(int64_t dim, IntArg(c, 1));
+    GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, dim, t.rank()));
     GRAFT_RETURN_IF_ERROR(reduction_internal::NeedNonEmpty(c, t, d));
     reduced.assign(t.rank(), false);
     if (t.rank() > 0) reduced[d] = true;
@@ -103,8 +106,10 @@ inline absl::StatusOr<TypeList> ArgReduction(const OpCall& c) {
 inline absl::StatusOr<TypeList> Softmax(const OpCall& c) {
   TensorType t = c.type(0);
   GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  GRAFT_RETURN_IF_ERROR(NormDim(c, c.int_arg(1), t.rank()).status());
-  if (!c.lit(2)->as_bool()) return One(t);
+  GRAFT_ASSIGN_OR_RETURN(int64_t dim, IntArg(c, 1));
+  GRAFT_RETURN_IF_ERROR(NormDim(c, dim, t.rank()).status());
+  GRAFT_ASSIGN_OR_RETURN(bool half_to_float, BoolArg(c, 2));
+  if (!half_to_float) return One(t);
   bool bf16_ok = c.name() == "_softmax";
   if (t.dtype() != DType::kFloat16 && !(bf16_ok && t.dtype() == DType::kBFloat16))
     return c.Error(absl::StrCat("half_to_float needs an f16", bf16_ok ? " or bf16" : "",
