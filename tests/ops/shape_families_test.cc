@@ -114,12 +114,14 @@ class FamilyTest : public ::testing::Test {
     });
   }
 
-  // Cat through OpCall directly: its tensor list is a run of operands,
-  // which only the op table's schemas describe.
+  // Cat through OpCall directly, with cat's schema: its tensor list is a
+  // run of operands before the dim.
   std::string Cat(std::vector<Arg> args) {
     const OpDef* def = ops_.Find("aten::cat.default");
     if (!def) {
-      Def("aten::cat.default", {}, shape::Cat);
+      Def("aten::cat.default",
+          {{"tensors", ParamKind::kTensorList}, {"dim", ParamKind::kInt, Literal::Int(0)}},
+          shape::Cat);
       def = ops_.Find("aten::cat.default");
     }
     auto types = shape::Cat(OpCall(def, args));
@@ -392,7 +394,7 @@ TEST_F(FamilyTest, Cat) {
   EXPECT_EQ(Cat({T("f32[2, 3]"), I(2)}), "error: cat: dim 2 out of range for rank 2");
   EXPECT_EQ(Cat({I(0)}), "error: cat: needs a non-empty list of tensors");
   EXPECT_EQ(Cat({}), "error: cat: needs a non-empty list of tensors");
-  EXPECT_EQ(Cat({T("f32[2]"), T("f32[2]")}), "error: cat: the last argument must be the dim, an int");
+  EXPECT_EQ(Cat({T("f32[2]"), T("f32[2]"), T("f32[2]")}), "error: cat: the dim must be an int");
   EXPECT_EQ(Cat({T("f32[2]"), I(0), I(0)}), "error: cat: argument 1 is not a tensor");
   EXPECT_EQ(Cat({T("f32[9223372036854775807]"), T("f32[1]"), I(0)}),
             "error: cat: the size of the concatenated dim 0 overflows int64");

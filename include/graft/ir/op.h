@@ -13,6 +13,7 @@
 #ifndef GRAFT_IR_OP_H_
 #define GRAFT_IR_OP_H_
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <memory>
@@ -108,7 +109,8 @@ struct OpSchema {
   bool commutative = false;
   // Writes to an argument (`resize_`): rules may not name it.
   bool mutates = false;
-  // The tensor-list parameter's index, or -1.
+  // The tensor-list parameter's index, or -1. OpRegistry::Register sets it
+  // from `params`.
   int list_param = -1;
   ShapeFn shape_fn = nullptr;
 
@@ -119,8 +121,10 @@ struct OpSchema {
   struct Run {
     int first = 0, count = 0;
   };
+  // (A call with fewer operands than the other parameters, which CheckArgs
+  // refuses, has an empty run rather than a negative one.)
   Run ListRun(int num_args) const {
-    return {list_param, num_args - (static_cast<int>(params.size()) - 1)};
+    return {list_param, std::max(0, num_args - (static_cast<int>(params.size()) - 1))};
   }
   // The operand index of parameter `p` (not the list) in a call of
   // `num_args` operands.
@@ -270,6 +274,9 @@ class OpRegistry {
   // Registers a schema for `name` (canonical spelling required). An op that
   // was interned opaque before keeps its id and gains the schema.
   const OpDef* Register(absl::string_view name, OpSchema schema) {
+    schema.list_param = -1;
+    for (int i = 0; i < static_cast<int>(schema.params.size()); ++i)
+      if (IsTensorListParam(schema.params[i].kind)) schema.list_param = i;
     std::lock_guard<std::mutex> lock(mu_);
     return InternLocked(std::string(name),
                         std::make_unique<const OpSchema>(std::move(schema)));

@@ -38,8 +38,6 @@ inline OpRegistry* NewCatalogueRegistry() {
                         int num_results, int flags, std::vector<Param> params) {
     OpSchema schema;
     schema.params = std::move(params);
-    for (int i = 0; i < static_cast<int>(schema.params.size()); ++i)
-      if (IsTensorListParam(schema.params[i].kind)) schema.list_param = i;
     schema.num_results = num_results;
     schema.commutative = flags & kCommutative;
     schema.mutates = flags & kMutates;

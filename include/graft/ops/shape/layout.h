@@ -258,19 +258,13 @@ inline absl::StatusOr<TypeList> Select(const OpCall& c) {
 
 namespace layout_internal {
 
-// cat's arguments: its tensor list and its dim. The list is a run of
-// operands: a node of an op with a list parameter carries every parameter,
-// so arguments 0 .. n-2 are the tensors and argument n-1 is `dim`.
+// cat's arguments: its tensor list (the run of operands OpCall::list()
+// gives) and its dim (parameter 1, after the run).
 struct CatArgs {
-  std::vector<Arg> tensors;
+  absl::Span<const Arg> tensors;
   Arg dim;
 };
-inline CatArgs ReadCatArgs(const OpCall& c) {
-  CatArgs args;
-  for (int i = 0; i + 1 < c.num_args(); ++i) args.tensors.push_back(c.arg(i));
-  if (c.num_args() > 0) args.dim = c.arg(c.num_args() - 1);
-  return args;
-}
+inline CatArgs ReadCatArgs(const OpCall& c) { return {c.list(), c.arg(1)}; }
 
 }  // namespace layout_internal
 
@@ -284,7 +278,7 @@ inline absl::StatusOr<TypeList> Cat(const OpCall& c) {
   if (n < 1) return c.Error("needs a non-empty list of tensors");
   const Literal* dim_arg = args.dim.literal();
   if (!dim_arg || !dim_arg->is_int())
-    return c.Error("the last argument must be the dim, an int");
+    return c.Error("the dim must be an int");
   std::optional<TensorType> first;  // the first tensor not skipped
   std::optional<DType> dtype;
   Shape out;
