@@ -248,7 +248,10 @@ bool MatchOpNodeWith(const OpDef* op, int k, Node* n, MatchState& s, const Match
     return s.Fail([&] {
       return absl::StrCat("expected ", OpDisplayName(op), ", got ", OpDisplayName(n->op()));
     });
-  if (!TrailingArgsAreDefault(n, k, s)) return false;
+  // A list op's parameters after the run are never "trailing" by count.
+  const OpSchema* schema = n->schema();
+  if ((n->num_args() > k || (schema && schema->has_list())) && !TrailingArgsAreDefault(n, k, s))
+    return false;
   MatchState::Mark mark = s.mark();
   s.AddMatched(n);
   if (match_all(false)) return true;

@@ -597,17 +597,6 @@ class Importer {
     for (size_t i = 0; i < n->inputs().size(); ++i) {
       const jit::Value* in = n->input(i);
       const c10::Argument& param = schema.arguments()[i];
-      if (gs && static_cast<int>(i) == gs->list_param) {
-        // graft holds a tensor list as a run of operands (OpSchema): the
-        // elements of the prim::ListConstruct that built it.
-        Value* list = FindValue(in);
-        Node* def = list ? list->def() : nullptr;
-        if (!def || def->op()->name() != "prim::ListConstruct.default")
-          return NodeError(n, absl::StrCat("argument ", i, " (", param.name(),
-                                           ") is a tensor list graft cannot see the elements of"));
-        for (int e = 0; e < def->num_args(); ++e) args.push_back(def->arg(e));
-        continue;
-      }
       if (Value* found = FindValue(in)) {
         args.push_back(found);
         continue;
@@ -629,6 +618,22 @@ class Importer {
       args.push_back(lit);
     }
 
+    // graft holds a tensor list as a run of operands (OpSchema): the
+    // elements of the prim::ListConstruct that built it. `args` stays one
+    // per TorchScript input, for running the node on example tensors.
+    absl::InlinedVector<Arg, 6> node_args = args;
+    if (gs && gs->has_list()) {
+      Value* list = args[gs->list_param].value();
+      Node* def = list ? list->def() : nullptr;
+      if (!def || def->op()->name() != "prim::ListConstruct.default")
+        return NodeError(n, absl::StrCat("argument ", gs->list_param, " (",
+                                         schema.arguments()[gs->list_param].name(),
+                                         ") is a tensor list graft cannot see the elements of"));
+      node_args.erase(node_args.begin() + gs->list_param);
+      for (int e = def->num_args() - 1; e >= 0; --e)
+        node_args.insert(node_args.begin() + gs->list_param, def->arg(e));
+    }
+
     // Result types.
     TypeList types;
     bool complete = true;
@@ -647,10 +652,10 @@ class Importer {
       }
     }
     if (gs) {
-      if (absl::Status st = CheckArgs(op, args); !st.ok()) return NodeError(n, st.message());
+      if (absl::Status st = CheckArgs(op, node_args); !st.ok()) return NodeError(n, st.message());
     }
     if (gs && gs->shape_fn) {
-      auto inferred = gs->shape_fn(OpCall(op, args));
+      auto inferred = gs->shape_fn(OpCall(op, node_args));
       if (!inferred.ok()) return NodeError(n, inferred.status().message());
       if (complete && *inferred != types)
         return NodeError(n, absl::StrCat("TorchScript says its result is ", types[0].ToString(),
@@ -662,8 +667,8 @@ class Importer {
     }
 
     // A node of a list op carries every parameter (OpSchema).
-    if (options_.drop_default_args && !(gs && gs->has_list())) DropDefaults(op, schema, args);
-    GRAFT_ASSIGN_OR_RETURN(Node * node, NewNode(n, op, args, types));
+    if (options_.drop_default_args && !(gs && gs->has_list())) DropDefaults(op, schema, node_args);
+    GRAFT_ASSIGN_OR_RETURN(Node * node, NewNode(n, op, node_args, types));
     Track(node, n);
     for (size_t i = 0; i < n->outputs().size(); ++i) Bind(n->output(i), node->result(static_cast<int>(i)));
     if (!pending_list_meta_.empty()) {
