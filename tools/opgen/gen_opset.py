@@ -88,8 +88,9 @@ FAMILIES = {
     "quantized_decomposed::dequantize_per_tensor.default": "Dequantize",
     "quantized_decomposed::dequantize_per_tensor.tensor": "Dequantize",
     "quantized_decomposed::dequantize_per_channel.default": "Dequantize",
-    # The result dtype depends on rounding_mode's value: no one family.
-    "aten::div.Tensor_mode": None, "aten::div.Scalar_mode": None,
+    # Divide reads rounding_mode: true division without one, the operands'
+    # promoted dtype with "floor" or "trunc".
+    "aten::div.Tensor_mode": "Divide", "aten::div.Scalar_mode": "Divide",
 }
 
 # Names a short name may not take: the rule language's words (rules/parser.h,

@@ -172,11 +172,11 @@
     ({"self", K::kTensor}, {"offset", K::kInt, Literal::Int(0)}, {"dim1", K::kInt, Literal::Int(0)}, {"dim2", K::kInt, Literal::Int(1)})) \
   X(div_Scalar, "aten::div.Scalar", shape::Divide, 1, 0, \
     ({"self", K::kTensor}, {"other", K::kScalar})) \
-  X(div_Scalar_mode, "aten::div.Scalar_mode", nullptr, 1, 0, \
+  X(div_Scalar_mode, "aten::div.Scalar_mode", shape::Divide, 1, 0, \
     ({"self", K::kTensor}, {"other", K::kScalar}, {"rounding_mode", K::kString, nullptr, true})) \
   X(div, "aten::div.Tensor", shape::Divide, 1, 0, \
     ({"self", K::kTensor}, {"other", K::kTensor})) \
-  X(div_Tensor_mode, "aten::div.Tensor_mode", nullptr, 1, 0, \
+  X(div_Tensor_mode, "aten::div.Tensor_mode", shape::Divide, 1, 0, \
     ({"self", K::kTensor}, {"other", K::kTensor}, {"rounding_mode", K::kString, nullptr, true})) \
   X(dropout, "aten::dropout.default", shape::SameAsInput, 1, 0, \
     ({"input", K::kTensor}, {"p", K::kFloat}, {"train", K::kBool})) \
