@@ -16,7 +16,7 @@ GRAFT_LAYERS = {
     "ir": {"hdrs": ["ir/*.h"], "deps": []},
     # The op catalogue: schemas and shape functions registered into
     # graft::Ops().
-    "ops": {"hdrs": ["ops/*.h"], "deps": ["ir"]},
+    "ops": {"hdrs": ["ops/*.h", "ops/shape/*.h"], "deps": ["ir"]},
     # Patterns and the state of one match.
     "match": {"hdrs": ["match/*.h"], "deps": ["ops"]},
     # Rules (pattern, constraints, replacement) and the Rewriter they use.

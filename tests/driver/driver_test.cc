@@ -559,7 +559,7 @@ graph @g(%a: f32[2, 4], %b: f32[2, 4]) {
                 [x](Rewriter& rw, Node* root, const MatchState& s) -> absl::StatusOr<Value*> {
                   Arg args[] = {s.value(x), Literal::Ints({4, 2})};
                   TensorType types[] = {root->result(0)->type()};
-                  return rw.CreateWithTypes(ops::Builtin().view_copy, args, types)->result(0);
+                  return rw.CreateWithTypes(ops::view_copy(), args, types)->result(0);
                 });
   };
   RuleSet rules;
@@ -884,7 +884,7 @@ graph @g(%a: f32[2, 4], %b: f32[2, 4]) {
                                 const MatchState& s) -> absl::StatusOr<Value*> {
                               Arg args[] = {s.value(x), Literal::Ints({4, 2})};
                               TensorType types[] = {root->result(0)->type()};
-                              return rw.CreateWithTypes(ops::Builtin().view_copy, args, types)
+                              return rw.CreateWithTypes(ops::view_copy(), args, types)
                                   ->result(0);
                             }))
                   .ok());

@@ -72,7 +72,7 @@ graph @g(%x: f32[2, 4], parameter %w: f32[3, 4]) {
   EXPECT_EQ(r->benefit(), 2);
   EXPECT_FALSE(r->any_root());
   ASSERT_EQ(r->root_ops().size(), 1u);
-  EXPECT_EQ(r->root_ops()[0], ops::Builtin().mm);
+  EXPECT_EQ(r->root_ops()[0], ops::mm());
 
   CountingListener listener;
   ASSERT_TRUE(MatchAndApply(*g, *r, "mm", &listener).ok());
@@ -557,7 +557,7 @@ TEST(RuleTest, MultiResultCallbackReplacement) {
       "ln_no_affine", m::native_layer_norm(x, s, w, b, m::_),
       [=](Rewriter& rw, Node* root, const MatchState& st) -> absl::StatusOr<std::vector<Value*>> {
         Arg args[] = {st.value(x), st.literal(s), st.value(w), Literal::None(), root->arg(4)};
-        GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(ops::Builtin().native_layer_norm, args));
+        GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(ops::native_layer_norm(), args));
         GRAFT_ASSIGN_OR_RETURN(Value * y, rw.Op("add", {n->result(0), st.value(b)}));
         return std::vector<Value*>{y, n->result(1), n->result(2)};
       });

@@ -38,7 +38,7 @@ TEST(BuilderTest, InfersTypesAndAppends) {
   auto mm = b.Op("aten.mm.default", {*view, *permute});
   ASSERT_TRUE(mm.ok()) << mm.status();
   EXPECT_EQ((*mm)->type(), F32({128, 51864}));
-  EXPECT_EQ((*mm)->def()->op(), ops::Builtin().mm);
+  EXPECT_EQ((*mm)->def()->op(), ops::mm());
   EXPECT_EQ(g.last_node(), (*mm)->def());
   EXPECT_EQ(g.num_nodes(), 3u);
   g.AddOutput(*mm);
@@ -50,7 +50,7 @@ TEST(BuilderTest, CreateWithOpDef) {
   Value* x = g.AddInput(F32({2, 3}), "x");
   Builder b(g, Ops());
   Arg args[] = {x};
-  auto n = b.Create(ops::Builtin().t_copy, args);
+  auto n = b.Create(ops::t_copy(), args);
   ASSERT_TRUE(n.ok()) << n.status();
   EXPECT_EQ((*n)->result()->type(), F32({3, 2}));
   EXPECT_EQ((*n)->num_args(), 1);

@@ -86,8 +86,8 @@ TEST(GraphTest, BuildsNodesInOrderWithTypes) {
   EXPECT_EQ(w.permute->next(), w.view);
   EXPECT_EQ(w.out->next(), nullptr);
   EXPECT_EQ(w.out->prev(), w.mm);
-  EXPECT_EQ(w.mm->op(), ops::Builtin().mm);
-  EXPECT_TRUE(w.mm->is(ops::Builtin().mm));
+  EXPECT_EQ(w.mm->op(), ops::mm());
+  EXPECT_TRUE(w.mm->is(ops::mm()));
   EXPECT_EQ(w.mm->result()->type(), F32({128, 51864}));
   EXPECT_EQ(w.out->result()->type(), F32({1, 128, 51864}));
   EXPECT_EQ(w.mm->result()->def(), w.mm);
@@ -449,7 +449,7 @@ TEST(GraphTest, IterationWhileErasingTheCurrentNode) {
   int visited = 0;
   for (Node* n : g.nodes()) {
     ++visited;
-    if (n->is(ops::Builtin().gelu)) g.Erase(n);
+    if (n->is(ops::gelu())) g.Erase(n);
   }
   EXPECT_EQ(visited, 6);
   EXPECT_EQ(Order(g), kept);
@@ -491,7 +491,7 @@ TEST(GraphTest, Locations) {
   EXPECT_EQ(n->loc(), a);
   n->set_loc(b);
   EXPECT_EQ(n->loc(), b);
-  Node* m = g.CreateNode(ops::Builtin().relu, {Arg(x)}, {F32({4})}, nullptr, a);
+  Node* m = g.CreateNode(ops::relu(), {Arg(x)}, {F32({4})}, nullptr, a);
   EXPECT_EQ(m->loc(), a);
   // The location table is per graph.
   Graph other;
@@ -508,11 +508,11 @@ TEST(GraphTest, ArenaBytes) {
   // and a 32-bit use index each), rounded up to 8 bytes.
   const size_t slot = sizeof(Arg) + sizeof(uint32_t);
   const size_t mm_bytes = (sizeof(Node) + sizeof(Value) + 2 * slot + 7) / 8 * 8;
-  Node* mm = g.CreateNode(ops::Builtin().mm, {Arg(a), Arg(b)}, {F32({2, 4})});
+  Node* mm = g.CreateNode(ops::mm(), {Arg(a), Arg(b)}, {F32({2, 4})});
   EXPECT_EQ(g.arena_bytes(), mm_bytes);
   EXPECT_LE(mm_bytes, 104u);  // the header's "104 bytes"
   const size_t ln_bytes = (sizeof(Node) + 3 * sizeof(Value) + 5 * slot + 7) / 8 * 8;
-  g.CreateNode(ops::Builtin().native_layer_norm,
+  g.CreateNode(ops::native_layer_norm(),
                {Arg(mm->result()), Literal::Ints({4}), Literal::None(), Literal::None(),
                 Literal::Float(1e-5)},
                {F32({2, 4}), F32({2, 1}), F32({2, 1})});
@@ -528,10 +528,10 @@ TEST(GraphTest, ArenaBytesCountsSpilledUseLists) {
   Value* x = g.AddInput(F32({4}), "x");
   const size_t relu_bytes =
       (sizeof(Node) + sizeof(Value) + sizeof(Arg) + sizeof(uint32_t) + 7) / 8 * 8;
-  g.CreateNode(ops::Builtin().relu, {Arg(x)}, {F32({4})});
+  g.CreateNode(ops::relu(), {Arg(x)}, {F32({4})});
   // The first use is inline.
   EXPECT_EQ(g.arena_bytes(), relu_bytes);
-  for (int i = 1; i < 10; ++i) g.CreateNode(ops::Builtin().relu, {Arg(x)}, {F32({4})});
+  for (int i = 1; i < 10; ++i) g.CreateNode(ops::relu(), {Arg(x)}, {F32({4})});
   size_t spilled = g.arena_bytes() - 10 * relu_bytes;
   EXPECT_GE(spilled, 10 * sizeof(Use));
   EXPECT_EQ(spilled % sizeof(Use), 0u);

@@ -54,12 +54,12 @@ TEST(ParserTest, Fixture) {
   const Node* view = permute->next();
   const Node* mm = view->next();
   const Node* out = mm->next();
-  EXPECT_EQ(permute->op(), ops::Builtin().permute_copy);
+  EXPECT_EQ(permute->op(), ops::permute_copy());
   EXPECT_EQ(permute->operand(0), w);
   EXPECT_EQ(permute->literal(1), Literal::Ints({1, 0}));
-  EXPECT_EQ(view->op(), ops::Builtin().view_copy);
+  EXPECT_EQ(view->op(), ops::view_copy());
   EXPECT_EQ(view->literal(1), Literal::Ints({128, 384}));
-  EXPECT_EQ(mm->op(), ops::Builtin().mm);
+  EXPECT_EQ(mm->op(), ops::mm());
   EXPECT_EQ(mm->operand(0), view->result());
   EXPECT_EQ(mm->operand(1), permute->result());
   EXPECT_EQ(mm->result()->type(), F32({128, 51864}));
@@ -81,7 +81,7 @@ TEST(ParserTest, CatalogueResultTypesAreInferredWhenLeftOut) {
       "}\n", Ops());
   ASSERT_TRUE(g.ok()) << g.status();
   const Node* mm = (*g)->first_node()->next()->next();
-  EXPECT_EQ(mm->op(), ops::Builtin().mm);
+  EXPECT_EQ(mm->op(), ops::mm());
   EXPECT_EQ(mm->result()->type(), F32({128, 51864}));
   EXPECT_EQ((*g)->output(1)->type(), F32({128, 1}));
   // The printer always writes canonical names and types.

@@ -79,7 +79,7 @@ TEST(VerifierTest, ValueFromAnotherGraph) {
   Graph other;
   Value* foreign = other.AddInput(F32({4}), "foreign");
   Graph g;
-  Node* n = g.CreateNode(ops::Builtin().relu, {Arg(foreign)}, {F32({4})});
+  Node* n = g.CreateNode(ops::relu(), {Arg(foreign)}, {F32({4})});
   g.set_name(n->result(), "r");
   EXPECT_THAT(Verify(g).message(),
               HasSubstr("node %r = aten::relu.default: argument 0 is not defined before its use"));
@@ -88,7 +88,7 @@ TEST(VerifierTest, ValueFromAnotherGraph) {
 TEST(VerifierTest, WrongArgumentCount) {
   Graph g;
   Value* a = g.AddInput(F32({2, 3}), "a");
-  Node* n = g.CreateNode(ops::Builtin().mm, {Arg(a)}, {F32({2, 3})});
+  Node* n = g.CreateNode(ops::mm(), {Arg(a)}, {F32({2, 3})});
   g.set_name(n->result(), "mm");
   EXPECT_EQ(Verify(g).message(),
             "node %mm = aten::mm.default: aten::mm.default takes 2 arguments, got 1");
@@ -97,7 +97,7 @@ TEST(VerifierTest, WrongArgumentCount) {
 TEST(VerifierTest, TooManyArguments) {
   Graph g;
   Value* a = g.AddInput(F32({2, 3}), "a");
-  Node* n = g.CreateNode(ops::Builtin().relu, {Arg(a), Arg(a)}, {F32({2, 3})});
+  Node* n = g.CreateNode(ops::relu(), {Arg(a), Arg(a)}, {F32({2, 3})});
   g.set_name(n->result(), "r");
   EXPECT_EQ(Verify(g).message(),
             "node %r = aten::relu.default: aten::relu.default takes 1 argument, got 2");
@@ -106,7 +106,7 @@ TEST(VerifierTest, TooManyArguments) {
 TEST(VerifierTest, WrongLiteralKind) {
   Graph g;
   Value* a = g.AddInput(F32({2, 3}), "a");
-  Node* n = g.CreateNode(ops::Builtin().permute_copy, {Arg(a), Literal::Int(1)}, {F32({3, 2})});
+  Node* n = g.CreateNode(ops::permute_copy(), {Arg(a), Literal::Int(1)}, {F32({3, 2})});
   g.set_name(n->result(), "p");
   EXPECT_EQ(Verify(g).message(),
             "node %p = aten::permute_copy.default: aten::permute_copy.default argument 1 (dims) "
@@ -116,7 +116,7 @@ TEST(VerifierTest, WrongLiteralKind) {
 TEST(VerifierTest, NoneForARequiredLiteral) {
   Graph g;
   Value* a = g.AddInput(F32({2, 3}), "a");
-  Node* n = g.CreateNode(ops::Builtin().softmax, {Arg(a), Literal::None(), Literal::Bool(false)},
+  Node* n = g.CreateNode(ops::_softmax(), {Arg(a), Literal::None(), Literal::Bool(false)},
                          {F32({2, 3})});
   g.set_name(n->result(), "s");
   EXPECT_EQ(Verify(g).message(),
@@ -127,7 +127,7 @@ TEST(VerifierTest, NoneForARequiredLiteral) {
 TEST(VerifierTest, TensorWhereALiteralBelongs) {
   Graph g;
   Value* a = g.AddInput(F32({2, 3}), "a");
-  Node* n = g.CreateNode(ops::Builtin().view_copy, {Arg(a), Arg(a)}, {F32({6})});
+  Node* n = g.CreateNode(ops::view_copy(), {Arg(a), Arg(a)}, {F32({6})});
   g.set_name(n->result(), "v");
   EXPECT_EQ(Verify(g).message(),
             "node %v = aten::view_copy.default: aten::view_copy.default argument 1 (size) "
@@ -137,7 +137,7 @@ TEST(VerifierTest, TensorWhereALiteralBelongs) {
 TEST(VerifierTest, MissingArgument) {
   Graph g;
   Value* a = g.AddInput(F32({2, 3}), "a");
-  Node* n = g.CreateNode(ops::Builtin().mm, {Arg(a), Arg()}, {F32({2, 3})});
+  Node* n = g.CreateNode(ops::mm(), {Arg(a), Arg()}, {F32({2, 3})});
   g.set_name(n->result(), "mm");
   EXPECT_EQ(Verify(g).message(), "node %mm = aten::mm.default: argument 1 is missing");
 }
@@ -170,7 +170,7 @@ TEST(VerifierTest, ShapeFunctionRejection) {
   Graph g;
   Value* a = g.AddInput(F32({2, 3}), "a");
   Value* b = g.AddInput(F32({4, 5}), "b");
-  Node* n = g.CreateNode(ops::Builtin().mm, {Arg(a), Arg(b)}, {F32({2, 5})});
+  Node* n = g.CreateNode(ops::mm(), {Arg(a), Arg(b)}, {F32({2, 5})});
   g.set_name(n->result(), "mm");
   EXPECT_EQ(Verify(g).message(),
             "node %mm = aten::mm.default: mm: operand shapes f32[2, 3] and f32[4, 5] do not "
@@ -180,7 +180,7 @@ TEST(VerifierTest, ShapeFunctionRejection) {
 TEST(VerifierTest, WrongResultCount) {
   Graph g;
   Value* x = g.AddInput(F32({2, 8}), "x");
-  Node* n = g.CreateNode(ops::Builtin().native_layer_norm,
+  Node* n = g.CreateNode(ops::native_layer_norm(),
                          {Arg(x), Literal::Ints({8}), Literal::None(), Literal::None(),
                           Literal::Float(1e-5)},
                          {F32({2, 8})});
@@ -192,7 +192,7 @@ TEST(VerifierTest, WrongResultCount) {
 TEST(VerifierTest, MultiResultTypesAreCheckedEach) {
   Graph g;
   Value* x = g.AddInput(F32({2, 8}), "x");
-  Node* n = g.CreateNode(ops::Builtin().native_layer_norm,
+  Node* n = g.CreateNode(ops::native_layer_norm(),
                          {Arg(x), Literal::Ints({8}), Literal::None(), Literal::None(),
                           Literal::Float(1e-5)},
                          {F32({2, 8}), F32({2, 1}), F32({2, 8})});
@@ -211,7 +211,7 @@ TEST(VerifierTest, ResultOfAnErasedNode) {
   w.g.Erase(w.out);
   ASSERT_TRUE(Verify(w.g).ok()) << Verify(w.g);
   // A rewrite that kept a pointer to the erased node's result and used it.
-  Node* user = w.g.CreateNode(ops::Builtin().relu, {Arg(stale)}, {F32({1, 128, 51864})});
+  Node* user = w.g.CreateNode(ops::relu(), {Arg(stale)}, {F32({1, 128, 51864})});
   w.g.set_name(user->result(), "r");
   EXPECT_EQ(Verify(w.g).message(),
             "node %r = aten::relu.default: argument 0 is a result of erased node %logits = "
@@ -250,7 +250,7 @@ TEST(VerifierTest, LabelCarriesTheLocation) {
 TEST(VerifierTest, UnnamedNodeIsLabelledByItsOp) {
   Graph g;
   Value* a = g.AddInput(F32({2, 3}), "a");
-  g.CreateNode(ops::Builtin().t_copy, {Arg(a)}, {F32({2, 3})});
+  g.CreateNode(ops::t_copy(), {Arg(a)}, {F32({2, 3})});
   EXPECT_EQ(Verify(g).message(),
             "node aten::t_copy.default: result 0 has type f32[2, 3] but the op computes "
             "f32[3, 2]");
@@ -270,7 +270,7 @@ TEST(VerifierTest, OpaqueOpsAreNotChecked) {
   g.AddOutput(n->result(1));
   EXPECT_TRUE(Verify(g).ok()) << Verify(g);
   // ...but a catalogue op fed by an unknown type is an error, not a crash.
-  Node* relu = g.CreateNode(ops::Builtin().relu, {Arg(n->result(0))}, {TensorType()});
+  Node* relu = g.CreateNode(ops::relu(), {Arg(n->result(0))}, {TensorType()});
   g.set_name(relu->result(), "r");
   EXPECT_EQ(Verify(g).message(),
             "node %r = aten::relu.default: relu: an operand has an unknown type");
@@ -352,7 +352,7 @@ TEST(VerifierTest, UseByAnErasedNode) {
 TEST(VerifierTest, UseByANodeOfAnotherGraph) {
   Whisper w;
   Graph other;
-  Node* foreign = other.CreateNode(ops::Builtin().relu, {Arg(w.x)}, {F32({1, 128, 384})});
+  Node* foreign = other.CreateNode(ops::relu(), {Arg(w.x)}, {F32({1, 128, 384})});
   EXPECT_EQ(Verify(w.g).message(), "input %x is used by aten::relu.default, a node of another graph");
   other.SetArg(foreign, 0, other.AddInput(F32({1, 128, 384})));
   ASSERT_TRUE(Verify(w.g).ok()) << Verify(w.g);

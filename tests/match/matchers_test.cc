@@ -113,7 +113,7 @@ TEST_F(MatcherTest, OpByFactoryAndByName) {
   EXPECT_TRUE(Matches(m::op("aten::mm.default", x, y), "mm"));
   EXPECT_EQ(s().value(y), V("b"));
   EXPECT_TRUE(Matches(m::op("mm", x, y), "mm"));
-  EXPECT_TRUE(Matches(m::op(ops::Builtin().mm, x, y), "mm"));
+  EXPECT_TRUE(Matches(m::op(ops::mm(), x, y), "mm"));
   EXPECT_TRUE(Matches(m::op("aten::gelu.default", x, m::_), "gelu"));
   EXPECT_EQ(s().value(x), V("a"));
   // The wrong op, a graph input and a literal are not an mm.
@@ -293,11 +293,11 @@ graph @lits(%x: f32[2, 3], %y: f32[3, 2]) {
   EXPECT_TRUE(Matches(m::add(x, x, m::lit(Literal::Int(2))), "add2"));
   EXPECT_TRUE(Matches(m::gelu(x, m::lit(Literal::String("tanh"))), "gtanh"));
   EXPECT_FALSE(Matches(m::gelu(x, m::lit(Literal::String("tanh"))), "gnone"));
-  EXPECT_TRUE(Matches(m::softmax(x, 1, false), "sm"));
-  EXPECT_FALSE(Matches(m::softmax(x, 1, true), "sm"));
-  EXPECT_FALSE(Matches(m::softmax(x, -1, false), "sm"));
-  EXPECT_TRUE(Matches(m::to_copy(x, DType::kFloat16), "cast"));
-  EXPECT_FALSE(Matches(m::to_copy(x, DType::kFloat32), "cast"));
+  EXPECT_TRUE(Matches(m::_softmax(x, 1, false), "sm"));
+  EXPECT_FALSE(Matches(m::_softmax(x, 1, true), "sm"));
+  EXPECT_FALSE(Matches(m::_softmax(x, -1, false), "sm"));
+  EXPECT_TRUE(Matches(m::_to_copy(x, DType::kFloat16), "cast"));
+  EXPECT_FALSE(Matches(m::_to_copy(x, DType::kFloat32), "cast"));
   // A literal pattern does not match a value, nor None a value.
   EXPECT_FALSE(MatchesArg(m::i(1), Arg(V("x"))));
   EXPECT_FALSE(MatchesArg(m::none(), Arg(V("x"))));
@@ -670,7 +670,7 @@ TEST_F(MatcherTest, FailedCommutedAttemptRollsBack) {
 // Transposes.
 
 constexpr absl::string_view kTransposes = R"(
-graph @transposes(parameter %w: f32[3, 5], %x: f32[3, 5], %y: f32[2, 3, 5], %v: f32[5]) {
+graph @transposes(parameter %w: f32[3, 5], %x: f32[3, 5], %y: f32[2, 3, 5], %v: f32[5], %c: c64[3, 5]) {
   %permute_10 = aten::permute_copy.default(%w, [1, 0])
   %permute_m1m2 = aten::permute_copy.default(%w, [-1, -2])
   %permute_m10 = aten::permute_copy.default(%w, [-1, 0])
@@ -683,6 +683,20 @@ graph @transposes(parameter %w: f32[3, 5], %x: f32[3, 5], %y: f32[2, 3, 5], %v: 
   %ts_transpose = aten::transpose.int(%w, 0, 1)
   %ts_permute = aten::permute.default(%w, [1, 0])
   %x_t = aten::t_copy.default(%x)
+  %numpy_T = aten::numpy_T.default(%w) : f32[5, 3]
+  %mT = aten::mT.default(%w) : f32[5, 3]
+  %mH = aten::mH.default(%w) : f32[5, 3]
+  %adjoint = aten::adjoint.default(%w) : f32[5, 3]
+  %matrix_H = aten::matrix_H.default(%w) : f32[5, 3]
+  %swapaxes = aten::swapaxes.default(%w, 0, 1) : f32[5, 3]
+  %swapdims_m = aten::swapdims.default(%w, -1, 0) : f32[5, 3]
+  %movedim = aten::movedim.int(%w, 0, 1) : f32[5, 3]
+  %moveaxis = aten::moveaxis.int(%w, 1, 0) : f32[5, 3]
+  %no_mH_complex = aten::mH.default(%c) : c64[5, 3]
+  %no_mT3 = aten::mT.default(%y) : f32[2, 5, 3]
+  %no_numpy_T3 = aten::numpy_T.default(%y) : f32[5, 3, 2]
+  %no_movedim_00 = aten::movedim.int(%w, 0, 0) : f32[3, 5]
+  %no_swapaxes3 = aten::swapaxes.default(%y, 0, 1) : f32[3, 2, 5]
   %no_permute_01 = aten::permute_copy.default(%w, [0, 1])
   %no_transpose_00 = aten::transpose_copy.int(%w, 0, 0)
   %no_transpose_11 = aten::transpose_copy.int(%w, 1, 1)
@@ -696,7 +710,7 @@ graph @transposes(parameter %w: f32[3, 5], %x: f32[3, 5], %y: f32[2, 3, 5], %v: 
   %no_ts_transpose3 = aten::transpose.int(%y, 0, 1)
   %no_t1 = aten::t_copy.default(%v)
   %no_clone = aten::clone.default(%w)
-  return %permute_10, %permute_m1m2, %permute_m10, %t_copy, %transpose_01, %transpose_10, %transpose_m1m2, %transpose_0m1, %ts_t, %ts_transpose, %ts_permute, %x_t, %no_permute_01, %no_transpose_00, %no_transpose_11, %no_transpose_m1m1, %no_ts_permute_01, %no_permute3, %no_permute3_last, %no_transpose3_12, %no_transpose3_01, %no_transpose3_m1m2, %no_ts_transpose3, %no_t1, %no_clone
+  return %permute_10, %permute_m1m2, %permute_m10, %t_copy, %transpose_01, %transpose_10, %transpose_m1m2, %transpose_0m1, %ts_t, %ts_transpose, %ts_permute, %x_t, %numpy_T, %mT, %mH, %adjoint, %matrix_H, %swapaxes, %swapdims_m, %movedim, %moveaxis, %no_mH_complex, %no_mT3, %no_numpy_T3, %no_movedim_00, %no_swapaxes3, %no_permute_01, %no_transpose_00, %no_transpose_11, %no_transpose_m1m1, %no_ts_permute_01, %no_permute3, %no_permute3_last, %no_transpose3_12, %no_transpose3_01, %no_transpose3_m1m2, %no_ts_transpose3, %no_t1, %no_clone
 }
 )";
 
@@ -706,7 +720,8 @@ TEST_F(MatcherTest, TransposeMatchesEverySpelling) {
   auto p = m::transpose(W);
   for (const char* name :
        {"permute_10", "permute_m1m2", "permute_m10", "t_copy", "transpose_01", "transpose_10",
-        "transpose_m1m2", "transpose_0m1", "ts_t", "ts_transpose", "ts_permute"}) {
+        "transpose_m1m2", "transpose_0m1", "ts_t", "ts_transpose", "ts_permute", "numpy_T", "mT",
+        "mH", "adjoint", "matrix_H", "swapaxes", "swapdims_m", "movedim", "moveaxis"}) {
     SCOPED_TRACE(name);
     EXPECT_TRUE(Matches(p, name));
     EXPECT_EQ(s().value(W), V("w"));
@@ -723,7 +738,8 @@ TEST_F(MatcherTest, TransposeRefusesOtherPermutations) {
   for (const char* name :
        {"no_permute_01", "no_transpose_00", "no_transpose_11", "no_transpose_m1m1",
         "no_ts_permute_01", "no_permute3", "no_permute3_last", "no_transpose3_12",
-        "no_transpose3_01", "no_transpose3_m1m2", "no_ts_transpose3", "no_t1", "no_clone", "w"}) {
+        "no_transpose3_01", "no_transpose3_m1m2", "no_ts_transpose3", "no_t1", "no_clone", "w",
+        "no_mH_complex", "no_mT3", "no_numpy_T3", "no_movedim_00", "no_swapaxes3"}) {
     SCOPED_TRACE(name);
     EXPECT_FALSE(Matches(m::transpose(W), name));
     EXPECT_TRUE(s().bindings().empty());
@@ -759,12 +775,12 @@ TEST_F(MatcherTest, TransposeWithOutOfRangeDimsIsNoTranspose) {
     SCOPED_TRACE(absl::StrCat(d0, ", ", d1));
     Arg args[] = {w, Literal::Int(d0), Literal::Int(d1)};
     TensorType types[] = {w->type()};
-    Node* n = g_->CreateNode(ops::Builtin().transpose_copy, args, types);
+    Node* n = g_->CreateNode(ops::transpose_copy(), args, types);
     EXPECT_FALSE(MatchesArg(m::transpose(W), Arg(n->result(0))));
   }
   Arg ok[] = {w, Literal::Int(-1), Literal::Int(0)};
   TensorType types[] = {w->type()};
-  Node* n = g_->CreateNode(ops::Builtin().transpose_copy, ok, types);
+  Node* n = g_->CreateNode(ops::transpose_copy(), ok, types);
   EXPECT_TRUE(MatchesArg(m::transpose(W), Arg(n->result(0))));
 }
 
@@ -775,8 +791,11 @@ TEST_F(MatcherTest, TransposeDescribesItselfAndListsItsRoots) {
   EXPECT_EQ(p.OpCount(), 1);
   EXPECT_EQ(Roots(p), (std::vector<std::string>{
                           "aten::permute_copy.default", "aten::permute.default",
-                          "aten::t_copy.default", "aten::t.default", "aten::transpose_copy.int",
-                          "aten::transpose.int"}));
+                          "aten::t_copy.default", "aten::t.default", "aten::numpy_T.default",
+                          "aten::mT.default", "aten::mH.default", "aten::adjoint.default",
+                          "aten::matrix_H.default", "aten::transpose_copy.int",
+                          "aten::transpose.int", "aten::swapaxes.default",
+                          "aten::swapdims.default", "aten::movedim.int", "aten::moveaxis.int"}));
 }
 
 // ---------------------------------------------------------------------------
@@ -923,12 +942,12 @@ graph @build(%x: f32[2, 4], parameter %w: f32[3, 4]) {
   auto built = m::linear(x, W).Build(rw, s());
   ASSERT_TRUE(built.ok()) << built.status();
   EXPECT_EQ(built->value()->type().ToString(), "f32[2, 3]");
-  EXPECT_EQ(built->value()->def()->op(), ops::Builtin().linear);
+  EXPECT_EQ(built->value()->def()->op(), ops::linear());
   EXPECT_EQ(built->value()->def()->next(), V("mm")->def());  // before the insertion point
   // transpose() builds permute_copy(p, [1, 0]).
   auto t = m::transpose(W).Build(rw, s());
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(t->value()->def()->op(), ops::Builtin().permute_copy);
+  EXPECT_EQ(t->value()->def()->op(), ops::permute_copy());
   EXPECT_EQ(t->value()->def()->literal(1), Literal::Ints({1, 0}));
   EXPECT_EQ(t->value()->type().ToString(), "f32[4, 3]");
   // Literals and computed literals build themselves.
@@ -957,10 +976,9 @@ graph @build(%x: f32[2, 4], parameter %w: f32[3, 4]) {
 TEST_F(MatcherTest, DynamicPatternsBehaveLikeStaticOnes) {
   Load(kCommute);
   Var x("x"), y("y"), b("b");
-  const auto& ops = ops::Builtin();
   auto static_p = m::add(m::mm(x, y), b);
-  m::DynOpP mm_dyn{{}, ops.mm, {m::DynP(VarP(x)), m::DynP(VarP(y))}};
-  m::DynOpP add_dyn{{}, ops.add, {m::DynP(mm_dyn), m::DynP(VarP(b))}};
+  m::DynOpP mm_dyn{{}, ops::mm(), {m::DynP(VarP(x)), m::DynP(VarP(y))}};
+  m::DynOpP add_dyn{{}, ops::add(), {m::DynP(mm_dyn), m::DynP(VarP(b))}};
   m::DynP dyn(add_dyn);
 
   EXPECT_EQ(Describe(dyn), Describe(static_p));
@@ -990,8 +1008,8 @@ TEST_F(MatcherTest, DynamicPatternsBehaveLikeStaticOnes) {
 
   // Explanations agree too.
   Explanation es = Explain(m::add(m::relu(x), b), "add_mb");
-  m::DynP dyn_relu(m::DynOpP{{}, ops.relu, {m::DynP(VarP(x))}});
-  Explanation ed = Explain(m::DynOpP{{}, ops.add, {dyn_relu, m::DynP(VarP(b))}}, "add_mb");
+  m::DynP dyn_relu(m::DynOpP{{}, ops::relu(), {m::DynP(VarP(x))}});
+  Explanation ed = Explain(m::DynOpP{{}, ops::add(), {dyn_relu, m::DynP(VarP(b))}}, "add_mb");
   EXPECT_EQ(ed.where, es.where);
   EXPECT_EQ(ed.message, es.message);
   EXPECT_EQ(ed.depth, es.depth);
@@ -1009,22 +1027,21 @@ graph @addmm(%b: f32[3], %x: f32[2, 4], %w: f32[4, 3], parameter %p: f32[3, 4]) 
 }
 )");
   Var b("b"), x("x"), w("w"), W("W");
-  const auto& ops = ops::Builtin();
-  m::DynOpP addmm{{}, ops.addmm, {m::DynP(VarP(b)), m::DynP(VarP(x)), m::DynP(VarP(w))}};
+  m::DynOpP addmm{{}, ops::addmm(), {m::DynP(VarP(b)), m::DynP(VarP(x)), m::DynP(VarP(w))}};
   EXPECT_TRUE(Matches(addmm, "plain"));
   EXPECT_TRUE(Matches(addmm, "beta1f"));
   EXPECT_FALSE(Matches(addmm, "beta2"));
   EXPECT_TRUE(s().bindings().empty());
 
   // A DynP around transpose(constant) and a DynOpP linear replacement.
-  m::DynOpP mm{{}, ops.mm, {m::DynP(VarP(x)), m::DynP(m::transpose(m::constant(W)))}};
+  m::DynOpP mm{{}, ops::mm(), {m::DynP(VarP(x)), m::DynP(m::transpose(m::constant(W)))}};
   EXPECT_EQ(Describe(mm), "mm(x, transpose(const W))");
   EXPECT_EQ(mm.OpCount(), 2);
   ASSERT_TRUE(Matches(mm, "mm"));
   EXPECT_EQ(s().value(W), V("p"));
   Rewriter rw(*g_, Ops());
   rw.SetInsertionPoint(V("mm")->def());
-  m::DynOpP linear{{}, ops.linear, {m::DynP(VarP(x)), m::DynP(VarP(W))}};
+  m::DynOpP linear{{}, ops::linear(), {m::DynP(VarP(x)), m::DynP(VarP(W))}};
   auto built = linear.Build(rw, s());
   ASSERT_TRUE(built.ok()) << built.status();
   EXPECT_EQ(built->value()->type(), V("mm")->type());
@@ -1034,6 +1051,73 @@ graph @addmm(%b: f32[3], %x: f32[2, 4], %w: f32[4, 3], parameter %p: f32[3, 4]) 
   m::DynP any_dyn(m::AnyP{});
   EXPECT_FALSE(any_dyn.CanBuild());
   EXPECT_EQ(any_dyn.Build(rw, s()).status().message(), "'_' cannot be built");
+}
+
+
+// ---------------------------------------------------------------------------
+// Tensor lists: a node holds the list as a run of operands; m::list matches
+// the run exactly and parameters after it are indexed around it.
+
+constexpr absl::string_view kLists = R"(
+graph @lists(%a: f32[2, 3], %b: f32[2, 3], %i: i64[2]) {
+  %cat1 = aten::cat.default(%a, 0) : f32[2, 3]
+  %cat1_dim1 = aten::cat.default(%a, 1) : f32[2, 3]
+  %cat2 = aten::cat.default(%a, %b, 0) : f32[4, 3]
+  %cat_aa = aten::cat.default(%a, %a, 1) : f32[2, 6]
+  %index = aten::index.Tensor(%a, None, %i) : f32[2, 2]
+  return %cat1, %cat1_dim1, %cat2, %cat_aa, %index
+}
+)";
+
+TEST_F(MatcherTest, ListPatternsMatchTheRunExactly) {
+  Load(kLists);
+  Var x("x"), y("y"), d("d");
+  EXPECT_TRUE(Matches(m::cat(m::list(x), 0), "cat1"));
+  EXPECT_EQ(s().value(x), V("a"));
+  // The dim after the run is parameter 1, whatever the run's length.
+  EXPECT_FALSE(Matches(m::cat(m::list(x), 0), "cat1_dim1"));
+  EXPECT_TRUE(Matches(m::cat(m::list(x), d), "cat1_dim1"));
+  EXPECT_EQ(s().Lookup(d.id()).literal(), Literal::Int(1));
+  // Left out, dim must be at its default (0).
+  EXPECT_TRUE(Matches(m::cat(m::list(x)), "cat1"));
+  EXPECT_FALSE(Matches(m::cat(m::list(x)), "cat1_dim1"));
+  // A list of one does not match two tensors, nor two one.
+  EXPECT_FALSE(Matches(m::cat(m::list(x), 0), "cat2"));
+  EXPECT_FALSE(Matches(m::cat(m::list(x, y), 0), "cat1"));
+  EXPECT_TRUE(Matches(m::cat(m::list(x, y), 0), "cat2"));
+  EXPECT_EQ(s().value(y), V("b"));
+  // A variable used twice inside a list.
+  EXPECT_TRUE(Matches(m::cat(m::list(x, x), 1), "cat_aa"));
+  EXPECT_FALSE(Matches(m::cat(m::list(x, x), 0), "cat2"));
+  // `_` matches any list.
+  EXPECT_TRUE(Matches(m::cat(m::_, 0), "cat2"));
+  // Tensor?[] holds None elements.
+  EXPECT_TRUE(Matches(m::index(x, m::list(m::none(), y)), "index"));
+  EXPECT_EQ(s().value(y), V("i"));
+  EXPECT_EQ(Describe(m::cat(m::list(x, y), 0)), "cat([x, y], 0)");
+}
+
+TEST_F(MatcherTest, ListPatternFailuresExplainThemselves) {
+  Load(kLists);
+  Var x("x");
+  Explanation e = Explain(m::cat(m::list(x), 0), "cat2");
+  EXPECT_EQ(e.message, "expected a list of 1, got 2 tensors");
+  // A single-tensor pattern at a list parameter.
+  Explanation single = Explain(m::cat(x, 0), "cat1");
+  EXPECT_EQ(single.message, "cat parameter tensors is a tensor list: match it with a list pattern or _");
+}
+
+TEST_F(MatcherTest, DynamicListPatternsBehaveLikeStaticOnes) {
+  Load(kLists);
+  Var x("x"), y("y");
+  m::DynListP list{{}, {m::DynP(VarP(x)), m::DynP(VarP(y))}};
+  m::DynOpP cat{{}, ops::cat(), {m::DynP(list), m::DynP(m::i(0))}};
+  auto static_p = m::cat(m::list(x, y), 0);
+  EXPECT_EQ(Describe(cat), Describe(static_p));
+  for (const char* name : {"cat1", "cat1_dim1", "cat2", "cat_aa"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(Matches(cat, name), Matches(static_p, name));
+  }
 }
 
 }  // namespace

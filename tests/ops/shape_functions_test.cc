@@ -577,13 +577,13 @@ TEST_F(ShapeTest, ViewOfAnInputWhoseElementCountOverflows) {
 TEST_F(ShapeTest, OpCallFillsTrailingDefaults) {
   Value* x = T("f32[2]");
   Arg args[] = {x, x};
-  OpCall call(ops::Builtin().add, args);
+  OpCall call(ops::add(), args);
   EXPECT_EQ(call.name(), "add");
   EXPECT_EQ(call.arg(0), Arg(x));
   EXPECT_EQ(call.arg(2), Arg(Literal::Int(1)));  // alpha's default
   EXPECT_TRUE(call.arg(3).is_null());             // past the schema
   Arg lin[] = {x, x};
-  OpCall linear(ops::Builtin().linear, lin);
+  OpCall linear(ops::linear(), lin);
   EXPECT_TRUE(linear.is_none(2));  // an optional tensor left out is None
   EXPECT_FALSE(linear.is_none(0));
 }

@@ -24,7 +24,7 @@ namespace m = match;
 // The C++ spelling of some catalogue rules, named as in patterns/.
 RuleSet DslRules() {
   RuleSet set;
-  Var x("x"), W("W"), b("b"), s("s");
+  Var x("x"), W("W"), b("b"), s("s"), d("d");
   auto add = [&set](std::unique_ptr<Rule> r) { EXPECT_TRUE(set.Add(std::move(r)).ok()); };
   // The constraints of patterns/linear.rules, under the same labels.
   auto bias_fits = [=](RuleBuilder r) {
@@ -36,9 +36,11 @@ RuleSet DslRules() {
   add(rule("mm_transposed_weight_to_linear", m::mm(x, m::transpose(m::constant(W))),
            m::linear(x, W)));
   add(bias_fits(rule("addmm_transposed_weight_to_linear",
-                     m::addmm(b, x, m::transpose(m::constant(W))), m::linear(x, W, b))));
+                     m::addmm(m::constant(b), x, m::transpose(m::constant(W))),
+                     m::linear(x, W, b))));
   add(bias_fits(rule("add_mm_bias_to_linear",
-                     m::add(m::mm(x, m::transpose(m::constant(W))), b), m::linear(x, W, b))));
+                     m::add(m::mm(x, m::transpose(m::constant(W))), m::constant(b)),
+                     m::linear(x, W, b))));
   add(rule("view_mm_view_to_linear",
            m::view_copy(m::mm(m::view_copy(x, m::_), m::transpose(m::constant(W))), m::_),
            m::linear(x, W))
@@ -53,6 +55,12 @@ RuleSet DslRules() {
                m::permute_copy(x, m::ints({0, 1, 2, 3, 4})),
            x));
   add(rule("view_of_view", m::view_copy(m::view_copy(x, m::_), s), m::view_copy(x, s)));
+  // Rules over ops of the generated table, by their one name.
+  add(rule("clamp_min_zero_to_relu", m::clamp(x, 0) | m::clamp(x, 0.0), m::relu(x)));
+  add(rule("squeeze_of_unsqueeze",
+           m::squeeze_copy_dim(m::unsqueeze_copy(x, d), d) | m::squeeze_dim(m::unsqueeze(x, d), d),
+           x));
+  add(rule("add_zero", m::add_Scalar(x, 0) | m::add_Scalar(x, 0.0), x));
   return set;
 }
 

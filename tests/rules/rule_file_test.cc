@@ -436,5 +436,87 @@ TEST(RuleFileTest, RuleFilesAreBoundedRegularFiles) {
   EXPECT_FALSE(rules::ReadFile((dir / "ten").string(), 9).ok());
 }
 
+// Every op of the generated table can be named; these were "unknown op"
+// before the table.
+TEST(RuleFileOpsetTest, RulesNameOpsFromTheWholeTable) {
+  absl::StatusOr<RuleSet> rules = rules::ParseRules(R"(
+rule hardtanh_0_6_is_relu6:
+  hardtanh(x, 0, 6) -> relu6(x)
+rule silu_spelled_out:
+  mul(x, sigmoid(x)) -> silu(x)
+rule clamp_at_zero:
+  clamp(x, 0) -> relu(x)
+rule quantize_of_dequantize:
+  quantize_per_tensor(dequantize_per_tensor(q, s, z, lo, hi, dt), s, z, lo, hi, dt) -> q
+)",
+                                                    "t.rules");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(rules->size(), 4u);
+  EXPECT_EQ((*rules)[0].Describe(), "hardtanh(x, 0, 6) -> relu6(x)");
+}
+
+TEST(RuleFileOpsetTest, ArityAndKindErrorsForTableOpsAreLocated) {
+  EXPECT_EQ(LoadError("rule r:\n  hardtanh(x, 0, 6, 1) -> x\n"),
+            "t.rules:2:3: wrong arity: hardtanh takes 1 to 3 argument(s), got 4");
+  EXPECT_EQ(LoadError("rule r:\n  sigmoid(x) -> clamp(x, \"lo\")\n"),
+            "t.rules:2:26: aten::clamp.default argument 1 (min) expects Scalar, got \"lo\"");
+  EXPECT_EQ(LoadError("rule r:\n  quantize_per_tensor(x, 0.5, 0, -128, 127, 3) -> x\n"),
+            "t.rules:2:45: quantized_decomposed::quantize_per_tensor.default argument 5 (dtype) "
+            "expects ScalarType, got 3");
+}
+
+TEST(RuleFileOpsetTest, ARightHandSideOpWithoutAShapeFunctionIsRefused) {
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> nonzero(x)\n"),
+            "t.rules:2:14: cannot build aten::nonzero.default: graft has no shape function for it");
+  // On the left it matches.
+  EXPECT_EQ(LoadError("rule r:\n  relu(nonzero(x)) -> nonzero(x)\n"),
+            "t.rules:2:23: cannot build aten::nonzero.default: graft has no shape function for it");
+  EXPECT_EQ(LoadError("rule r:\n  clone(nonzero(x)) -> relu(x)\n"), "");
+}
+
+TEST(RuleFileOpsetTest, OpsThatMutateAreRefusedOnEitherSide) {
+  EXPECT_EQ(LoadError("rule r:\n  resize_(x, [4]) -> x\n"),
+            "t.rules:2:3: aten::resize_.default writes to its arguments; rules cannot name ops "
+            "that mutate");
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> relu(resize_(x, [4]))\n"),
+            "t.rules:2:19: aten::resize_.default writes to its arguments; rules cannot name ops "
+            "that mutate");
+}
+
+TEST(RuleFileOpsetTest, TensorListArguments) {
+  EXPECT_EQ(LoadError("rule r:\n  cat(x, 0) -> x\n"),
+            "t.rules:2:7: aten::cat.default argument 0 (tensors) is a Tensor[]: write a list "
+            "such as [x, y] or _");
+  EXPECT_EQ(LoadError("rule r:\n  relu([x, y]) -> x\n"),
+            "t.rules:2:8: a list of patterns stands only for a tensor-list argument (cat([x, y], 0))");
+  EXPECT_EQ(LoadError("rule r:\n  cat([x, 1], 0) -> x\n"),
+            "t.rules:2:11: aten::cat.default argument 0 (tensors) holds tensors, got 1");
+  EXPECT_EQ(LoadError("rule r:\n  cat([x, _], 0) -> cat([x, _], 0)\n"),
+            "t.rules:2:29: '_' cannot be built: a replacement needs a value or a literal");
+  EXPECT_EQ(LoadError("rule r:\n  cat(_, 0) -> x\n"),
+            "t.rules:2:16: variable x on the right-hand side is not bound by the pattern");
+  EXPECT_EQ(LoadError("rule r:\n  index(x, [None, i]) -> x\n"), "");
+}
+
+TEST(RuleFileOpsetTest, CatOfOneTensorIsThatTensor) {
+  absl::StatusOr<RuleSet> rules =
+      rules::ParseRules("rule cat_of_one:\n  cat([x], d) -> x\n", "t.rules");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ((*rules)[0].Describe(), "cat([x], d) -> x");
+  auto g = ParseGraph(R"(graph @g(%a: f32[2, 3], %b: f32[2, 3]) {
+  %one = aten::cat.default(%a, 1) : f32[2, 3]
+  %two = aten::cat.default(%one, %b, 0) : f32[4, 3]
+  return %two
+})",
+                      Ops());
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto result = ApplyRules(**g, *rules);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->rewrites, 1);  // the cat of two stays
+  EXPECT_EQ(Print(**g, {true}),
+            "graph @g(\n    %a: f32[2, 3],\n    %b: f32[2, 3]) {\n"
+            "  %0 = aten::cat.default(%a, %b, 0) : f32[4, 3]\n  return %0\n}\n");
+}
+
 }  // namespace
 }  // namespace graft

@@ -111,63 +111,59 @@ class Generator {
   }
   Value* V(const OpDef* op, std::initializer_list<Arg> args) { return N(op, args)->result(0); }
   Value* View(Value* x, std::initializer_list<int64_t> size) {
-    return V(ops::Builtin().view_copy, {x, Literal::Ints(size)});
+    return V(ops::view_copy(), {x, Literal::Ints(size)});
   }
   Value* Permute(Value* x, std::initializer_list<int64_t> dims) {
-    return V(ops::Builtin().permute_copy, {x, Literal::Ints(dims)});
+    return V(ops::permute_copy(), {x, Literal::Ints(dims)});
   }
   // Transposed weight, in one of three spellings.
   Value* Transposed(Value* w, int variant) {
-    const auto& o = ops::Builtin();
     switch (variant) {
       case 0: return Permute(w, {1, 0});
-      case 1: return V(o.t_copy, {w});
-      default: return V(o.transpose_copy, {w, Literal::Int(0), Literal::Int(1)});
+      case 1: return V(ops::t_copy(), {w});
+      default: return V(ops::transpose_copy(), {w, Literal::Int(0), Literal::Int(1)});
     }
   }
 
   // x [S, K] -> [S, N].
   Value* Proj2D(Value* x, int64_t K, int64_t N, bool bias) {
-    const auto& o = ops::Builtin();
     Value* w = Param({N, K});
     Value* bv = bias ? Param({N}) : nullptr;
-    if (!Site()) return bias ? V(o.linear, {x, w, bv}) : V(o.linear, {x, w});
+    if (!Site()) return bias ? V(ops::linear(), {x, w, bv}) : V(ops::linear(), {x, w});
     int variant = bias ? (variant_++ % 3) : 0;
     switch (variant) {
       case 0: {
-        Value* y = V(o.mm, {x, Transposed(w, 0)});
-        return bias ? V(o.add, {y, bv}) : y;
+        Value* y = V(ops::mm(), {x, Transposed(w, 0)});
+        return bias ? V(ops::add(), {y, bv}) : y;
       }
-      case 1: return V(o.addmm, {bv, x, Transposed(w, 1)});
-      default: return V(o.add, {bv, V(o.mm, {x, Transposed(w, 2)})});
+      case 1: return V(ops::addmm(), {bv, x, Transposed(w, 1)});
+      default: return V(ops::add(), {bv, V(ops::mm(), {x, Transposed(w, 2)})});
     }
   }
   // x [1, S, K] -> [1, S, N].
   Value* Proj(Value* x, int64_t K, int64_t N, bool bias) {
-    const auto& o = ops::Builtin();
     Value* w = Param({N, K});
     Value* bv = bias ? Param({N}) : nullptr;
-    if (!Site()) return bias ? V(o.linear, {x, w, bv}) : V(o.linear, {x, w});
+    if (!Site()) return bias ? V(ops::linear(), {x, w, bv}) : V(ops::linear(), {x, w});
     int variant = bias ? (variant_++ % 3) : 0;
     Value* x2 = View(x, {S, K});
     switch (variant) {
       case 0: {  // the whisper form
-        Value* y = View(V(o.mm, {x2, Transposed(w, 0)}), {1, S, N});
-        return bias ? V(o.add, {y, bv}) : y;
+        Value* y = View(V(ops::mm(), {x2, Transposed(w, 0)}), {1, S, N});
+        return bias ? V(ops::add(), {y, bv}) : y;
       }
-      case 1: return View(V(o.addmm, {bv, x2, Transposed(w, 1)}), {1, S, N});
-      default: return View(V(o.add, {V(o.mm, {x2, Transposed(w, 2)}), bv}), {1, S, N});
+      case 1: return View(V(ops::addmm(), {bv, x2, Transposed(w, 1)}), {1, S, N});
+      default: return View(V(ops::add(), {V(ops::mm(), {x2, Transposed(w, 2)}), bv}), {1, S, N});
     }
   }
   Value* LayerNorm(Value* x) {
-    return N(ops::Builtin().native_layer_norm,
+    return N(ops::native_layer_norm(),
              {x, Literal::Ints({D}), Param({D}), Param({D}), Literal::Float(1e-5)})
         ->result(0);
   }
 
   Value* Block(Value* x) {
-    const auto& o = ops::Builtin();
-    if (Site()) x = V(o.clone, {x});
+    if (Site()) x = V(ops::clone(), {x});
     Value* ln1 = LayerNorm(x);
     Value* q = Proj(ln1, D, D, true);
     Value* k = Proj(ln1, D, D, false);
@@ -175,19 +171,19 @@ class Generator {
     Value* qh = Permute(View(q, {1, S, H, Dh}), {0, 2, 1, 3});  // [1, H, S, Dh]
     Value* kh = Permute(View(k, {1, S, H, Dh}), {0, 2, 3, 1});  // [1, H, Dh, S]
     Value* vh = Permute(View(v, {1, S, H, Dh}), {0, 2, 1, 3});
-    Value* scores = V(o.bmm, {View(qh, {H, S, Dh}), View(kh, {H, Dh, S})});
-    scores = V(o.mul, {scores, scale_});
-    Value* p = V(o.softmax, {scores, Literal::Int(-1), Literal::Bool(false)});
-    Value* ctx = V(o.bmm, {p, View(vh, {H, S, Dh})});
+    Value* scores = V(ops::bmm(), {View(qh, {H, S, Dh}), View(kh, {H, Dh, S})});
+    scores = V(ops::mul(), {scores, scale_});
+    Value* p = V(ops::_softmax(), {scores, Literal::Int(-1), Literal::Bool(false)});
+    Value* ctx = V(ops::bmm(), {p, View(vh, {H, S, Dh})});
     ctx = Permute(View(ctx, {1, H, S, Dh}), {0, 2, 1, 3});  // [1, S, H, Dh]
     ctx = Site() ? View(View(ctx, {S, D}), {1, S, D}) : View(ctx, {1, S, D});
-    x = V(o.add, {x, Proj(ctx, D, D, true)});
+    x = V(ops::add(), {x, Proj(ctx, D, D, true)});
     Value* h = View(LayerNorm(x), {S, D});
     if (Site()) h = Permute(Permute(h, {1, 0}), {1, 0});
-    h = V(o.gelu, {Proj2D(h, D, F, true)});
+    h = V(ops::gelu(), {Proj2D(h, D, F, true)});
     if (Site()) h = View(h, {S, F});
     h = Proj2D(h, F, D, true);
-    return V(o.add, {x, View(h, {1, S, D})});
+    return V(ops::add(), {x, View(h, {1, S, D})});
   }
 
   GenOptions opt_;
@@ -353,7 +349,7 @@ std::unique_ptr<Graph> ReluChain(int64_t n) {
   auto g = std::make_unique<Graph>("chain");
   Value* x = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
   Builder b(*g, Ops());
-  for (int64_t i = 0; i < n; ++i) x = (*b.Create(ops::Builtin().relu, {x}))->result();
+  for (int64_t i = 0; i < n; ++i) x = (*b.Create(ops::relu(), {x}))->result();
   g->AddOutput(x);
   return g;
 }
@@ -388,9 +384,9 @@ void BM_VerifyFanOut(benchmark::State& state) {
   Graph g("fan_out");
   Value* x = g.AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
   Builder b(g, Ops());
-  Value* hub = (*b.Create(ops::Builtin().relu, {x}))->result();
+  Value* hub = (*b.Create(ops::relu(), {x}))->result();
   for (int64_t i = 0; i < state.range(0); ++i)
-    g.AddOutput((*b.Create(ops::Builtin().relu, {hub}))->result());
+    g.AddOutput((*b.Create(ops::relu(), {hub}))->result());
   for (auto _ : state) {
     absl::Status s = Verify(g);
     if (!s.ok()) {
@@ -413,8 +409,8 @@ void BM_FoldOntoShared(benchmark::State& state) {
     Value* x = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "x");
     Builder b(*g, Ops());
     for (int64_t i = 0; i < state.range(0); ++i) {
-      Value* r = (*b.Create(ops::Builtin().relu, {x}))->result();
-      g->AddOutput((*b.Create(ops::Builtin().add, {r, r}))->result());
+      Value* r = (*b.Create(ops::relu(), {x}))->result();
+      g->AddOutput((*b.Create(ops::add(), {r, r}))->result());
     }
     state.ResumeTiming();
     auto r = ApplyRules(*g, rules);
@@ -441,9 +437,9 @@ void BM_GrowAtFanOut(benchmark::State& state) {
     auto g = std::make_unique<Graph>("fan_out");
     Value* in = g->AddInput(TensorType::Get(DType::kFloat32, {4}), "in");
     Builder b(*g, Ops());
-    Value* x = (*b.Create(ops::Builtin().relu, {in}))->result();
+    Value* x = (*b.Create(ops::relu(), {in}))->result();
     for (int64_t i = 0; i < state.range(0); ++i)
-      g->AddOutput((*b.Create(ops::Builtin().add, {x, x}))->result());
+      g->AddOutput((*b.Create(ops::add(), {x, x}))->result());
     state.ResumeTiming();
     auto r = ApplyRules(*g, rules);
     state.PauseTiming();

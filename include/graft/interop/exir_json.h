@@ -875,6 +875,8 @@ class Program {
     for (size_t p = 0; p < at.size(); ++p) {
       if (at[p] >= 0) last = static_cast<int>(p);
     }
+    // A node of a list op carries every parameter (OpSchema).
+    if (schema.has_list()) last = static_cast<int>(at.size()) - 1;
     for (int p = 0; p <= last; ++p) {
       const Param& param = schema.params[p];
       if (at[p] < 0) {
@@ -890,13 +892,14 @@ class Program {
       size_t before = args->size();
       const Json& arg = *Find(jinputs[at[p]], "arg");
       std::string kind = exir_internal::UnionKind(arg);
-      if (kind == "as_tensors" || kind == "as_optional_tensors") {
+      bool list = kind == "as_tensors" || kind == "as_optional_tensors";
+      if (list != (p == schema.list_param)) {
         *ok = false;
         return absl::OkStatus();
       }
       GRAFT_RETURN_IF_ERROR(ConvertArg(arg, at[p], where, args, slots, ok));
       if (!*ok) return absl::OkStatus();
-      if (args->size() != before + 1) {
+      if (!list && args->size() != before + 1) {
         *ok = false;
         return absl::OkStatus();
       }
@@ -1087,8 +1090,23 @@ class Program {
                                   n->op()->overload());
       Json inputs = Json::array();
       const OpSchema& schema = *n->schema();
-      for (int i = 0; i < n->num_args(); ++i) {
-        const Param& p = schema.params[i];
+      for (int pi = 0; pi < static_cast<int>(schema.params.size()); ++pi) {
+        const Param& p = schema.params[pi];
+        if (pi == schema.list_param) {
+          OpSchema::Run run = schema.ListRun(n->num_args());
+          Json items = Json::array();
+          bool optional = p.kind == ParamKind::kOptionalTensorList;
+          for (int i = run.first; i < run.first + run.count; ++i) {
+            GRAFT_ASSIGN_OR_RETURN(Json item, ArgToJson(&p, n->arg(i), names, where));
+            // as_tensors holds bare {"name": ...}; as_optional_tensors tagged items.
+            items.push_back(optional ? item : item["as_tensor"]);
+          }
+          inputs.push_back(Json{{"name", std::string(p.name)},
+                                {"arg", {{optional ? "as_optional_tensors" : "as_tensors", items}}}});
+          continue;
+        }
+        int i = schema.ArgIndex(pi, n->num_args());
+        if (i >= n->num_args()) break;
         Arg a = n->arg(i);
         if (p.IsDefault(a)) continue;  // the reader puts the default back
         GRAFT_ASSIGN_OR_RETURN(Json arg, ArgToJson(&p, a, names, where));

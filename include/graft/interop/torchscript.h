@@ -9,6 +9,7 @@
 //   torchscript/write_back.h  TorchScriptInPlace: rewrite a graph in place
 //   torchscript/archive.h     LoadTorchScript(ForRewrite), SaveTorchScript(Rewrite)
 //   torchscript/run.h         RunTorchScript, RunGraph
+//   torchscript/reference_kernels.h  quantized_decomposed ops for libtorch
 //
 // Every entry point returns absl::Status (libtorch's exceptions are caught
 // at the boundary), and imported nodes carry the `<node> @ <file>:<line>`
@@ -22,6 +23,7 @@
 #include "graft/interop/torchscript/errors.h"
 #include "graft/interop/torchscript/exporter.h"
 #include "graft/interop/torchscript/importer.h"
+#include "graft/interop/torchscript/reference_kernels.h"
 #include "graft/interop/torchscript/run.h"
 #include "graft/interop/torchscript/types.h"
 #include "graft/interop/torchscript/write_back.h"

@@ -13,6 +13,7 @@
 #ifndef GRAFT_IR_OP_H_
 #define GRAFT_IR_OP_H_
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <memory>
@@ -42,18 +43,25 @@ using ShapeFn = absl::StatusOr<TypeList> (*)(const OpCall&);
 enum class ParamKind : uint8_t {
   kTensor,
   kOptionalTensor,  // a tensor or None
-  kInt,
-  kInts,
+  kTensorList,      // Tensor[]: a run of tensor operands (see OpSchema)
+  kOptionalTensorList,  // Tensor?[]: a run of tensors and Nones
+  kInt,     // int, SymInt
+  kInts,    // int[], int[N], SymInt[]
   kFloat,
-  kScalar,  // int or float
+  kFloats,  // float[]
   kBool,
+  kBools,   // bool[]
+  kScalar,  // int or float
   kString,
   kDType,
-  kAny,  // any literal (Layout, Device, MemoryFormat: carried, not inspected)
+  kAny,  // any literal (Layout, Device, MemoryFormat, Generator: carried, not inspected)
 };
 
 constexpr bool IsTensorParam(ParamKind k) {
   return k == ParamKind::kTensor || k == ParamKind::kOptionalTensor;
+}
+constexpr bool IsTensorListParam(ParamKind k) {
+  return k == ParamKind::kTensorList || k == ParamKind::kOptionalTensorList;
 }
 
 struct Param {
@@ -85,21 +93,57 @@ struct Param {
   }
 };
 
+// An op's signature. A tensor-list parameter (at most one per schema: the
+// generator checks) is stored flattened, as a run of operands in its place;
+// a node of such an op carries every parameter explicitly (importers and
+// builders fill in defaults), so the run's length is the operand count
+// minus the other parameters. Parameter indices and operand indices are
+// then different things: ArgIndex and ListRun translate.
 struct OpSchema {
   std::vector<Param> params;
+  // Results; kListResults for a Tensor[] return (as many as the node has).
   int num_results = 1;
+  static constexpr int kListResults = -1;
   // Operands 0 and 1 may be swapped when every other argument is at its
   // default (`add.Tensor` is commutative only with alpha == 1).
   bool commutative = false;
+  // Writes to an argument (`resize_`): rules may not name it.
+  bool mutates = false;
+  // The tensor-list parameter's index, or -1. OpRegistry::Register sets it
+  // from `params`.
+  int list_param = -1;
   ShapeFn shape_fn = nullptr;
 
-  // Argument `i` of a call passing `args`, or parameter i's default when the
-  // call left it out (a null Arg past the schema or for a required one).
-  Arg ArgOrDefault(absl::Span<const Arg> args, int i) const {
-    if (i < static_cast<int>(args.size())) return args[i];
-    return i < static_cast<int>(params.size()) ? params[i].DefaultArg() : Arg();
+  bool has_list() const { return list_param >= 0; }
+
+  // The run of operands holding the list parameter in a call of `num_args`
+  // operands: [first, first + count).
+  struct Run {
+    int first = 0, count = 0;
+  };
+  // (A call with fewer operands than the other parameters, which CheckArgs
+  // refuses, has an empty run rather than a negative one.)
+  Run ListRun(int num_args) const {
+    return {list_param, std::max(0, num_args - (static_cast<int>(params.size()) - 1))};
+  }
+  // The operand index of parameter `p` (not the list) in a call of
+  // `num_args` operands.
+  int ArgIndex(int p, int num_args) const {
+    if (!has_list() || p < list_param) return p;
+    return p - 1 + ListRun(num_args).count;
   }
 
+  // Parameter `p` of a call passing `args`, or its default when the call
+  // left it out (a null Arg past the schema, for a required one, or for the
+  // list parameter, which has no single Arg).
+  Arg ArgOrDefault(absl::Span<const Arg> args, int p) const {
+    if (p == list_param) return Arg();
+    int i = ArgIndex(p, static_cast<int>(args.size()));
+    if (i < static_cast<int>(args.size())) return args[i];
+    return p < static_cast<int>(params.size()) ? params[p].DefaultArg() : Arg();
+  }
+
+  // Parameters a call (or a pattern) must give; the list is required.
   int num_required() const {
     int n = 0;
     for (int i = 0; i < static_cast<int>(params.size()); ++i) {
@@ -230,6 +274,9 @@ class OpRegistry {
   // Registers a schema for `name` (canonical spelling required). An op that
   // was interned opaque before keeps its id and gains the schema.
   const OpDef* Register(absl::string_view name, OpSchema schema) {
+    schema.list_param = -1;
+    for (int i = 0; i < static_cast<int>(schema.params.size()); ++i)
+      if (IsTensorListParam(schema.params[i].kind)) schema.list_param = i;
     std::lock_guard<std::mutex> lock(mu_);
     return InternLocked(std::string(name),
                         std::make_unique<const OpSchema>(std::move(schema)));

@@ -19,19 +19,31 @@
 namespace graft {
 
 // What a shape function sees: the op and its arguments, with defaults from
-// the schema filled in for trailing arguments the call left out.
+// the schema filled in for trailing arguments the call left out. Indices
+// are parameter indices: for an op with a tensor list (cat), list() is the
+// run of operands and arg(i) of a later parameter skips over it.
 class OpCall {
  public:
   OpCall(const OpDef* op, absl::Span<const Arg> args) : op_(op), args_(args) {}
 
   const OpDef* op() const { return op_; }
   absl::string_view name() const { return op_->base_name(); }
-  // Argument `i`, or the schema's default when the call left it out.
+  // Parameter `i`'s argument, or the schema's default when the call left it
+  // out (a null Arg for the list parameter: see list()).
   Arg arg(int i) const {
-    if (i < static_cast<int>(args_.size())) return args_[i];
     const OpSchema* s = op_->schema();
-    return s ? s->ArgOrDefault(args_, i) : Arg();
+    if (s) return s->ArgOrDefault(args_, i);
+    return i < static_cast<int>(args_.size()) ? args_[i] : Arg();
   }
+  // The operands of the tensor-list parameter (empty for an op without one).
+  absl::Span<const Arg> list() const {
+    const OpSchema* s = op_->schema();
+    if (!s || !s->has_list()) return {};
+    OpSchema::Run run = s->ListRun(static_cast<int>(args_.size()));
+    return args_.subspan(run.first, run.count);
+  }
+  // How many arguments the call passes (a tensor list counts each tensor).
+  int num_args() const { return static_cast<int>(args_.size()); }
   bool is_none(int i) const {
     Arg a = arg(i);
     return a.is_literal() && a.literal()->is_none();
@@ -63,11 +75,15 @@ constexpr absl::string_view ParamKindName(ParamKind k) {
   switch (k) {
     case ParamKind::kTensor: return "Tensor";
     case ParamKind::kOptionalTensor: return "Tensor?";
+    case ParamKind::kTensorList: return "Tensor[]";
+    case ParamKind::kOptionalTensorList: return "Tensor?[]";
     case ParamKind::kInt: return "int";
     case ParamKind::kInts: return "int[]";
     case ParamKind::kFloat: return "float";
+    case ParamKind::kFloats: return "float[]";
     case ParamKind::kScalar: return "Scalar";
     case ParamKind::kBool: return "bool";
+    case ParamKind::kBools: return "bool[]";
     case ParamKind::kString: return "str";
     case ParamKind::kDType: return "ScalarType";
     case ParamKind::kAny: return "any";
@@ -75,18 +91,26 @@ constexpr absl::string_view ParamKindName(ParamKind k) {
   return "?";
 }
 
-// Whether argument `a` fits parameter `p`.
+// Whether argument `a` fits parameter `p` (for a list parameter: whether it
+// fits as one element of the run).
 inline bool ArgFits(const Param& p, Arg a) {
   if (a.is_null()) return false;
-  if (a.is_value()) return IsTensorParam(p.kind);
+  if (a.is_value()) return IsTensorParam(p.kind) || IsTensorListParam(p.kind);
   const Literal& l = *a.literal();
   if (l.is_none()) return p.optional || p.kind == ParamKind::kOptionalTensor ||
+                          p.kind == ParamKind::kOptionalTensorList ||
                           (p.default_value && p.default_value->is_none());
   switch (p.kind) {
     case ParamKind::kTensor:
-    case ParamKind::kOptionalTensor: return false;
+    case ParamKind::kOptionalTensor:
+    case ParamKind::kTensorList:
+    case ParamKind::kOptionalTensorList: return false;
     case ParamKind::kInt: return l.is_int();
     case ParamKind::kInts: return l.is_ints();
+    // graft's literals have no float or bool lists: an int list is a float
+    // list of whole numbers; a bool list can only be left at its default.
+    case ParamKind::kFloats: return l.is_ints();
+    case ParamKind::kBools: return false;
     case ParamKind::kFloat: return l.is_number();
     case ParamKind::kScalar: return l.is_number() || l.is_bool();
     case ParamKind::kBool: return l.is_bool();
@@ -102,19 +126,31 @@ inline absl::Status CheckArgs(const OpDef* op, absl::Span<const Arg> args) {
   const OpSchema* s = op->schema();
   if (!s) return absl::OkStatus();
   int n = static_cast<int>(args.size());
-  if (n > static_cast<int>(s->params.size()) || n < s->num_required())
+  int num_params = static_cast<int>(s->params.size());
+  if (s->has_list()) {
+    // Every parameter explicit, the list a run of any length.
+    if (n < num_params - 1)
+      return absl::InvalidArgumentError(absl::StrCat(
+          op->name(), " takes its ", num_params - 1, " non-list arguments and a run of ",
+          s->params[s->list_param].name, " operands, got ", n, " operands"));
+  } else if (n > num_params || n < s->num_required()) {
     return absl::InvalidArgumentError(absl::StrCat(
         op->name(), " takes ", s->num_required(),
-        s->num_required() == static_cast<int>(s->params.size())
-            ? std::string()
-            : absl::StrCat(" to ", s->params.size()),
-        s->params.size() == 1 ? " argument" : " arguments", ", got ", n));
+        s->num_required() == num_params ? std::string() : absl::StrCat(" to ", num_params),
+        num_params == 1 ? " argument" : " arguments", ", got ", n));
+  }
   for (int i = 0; i < n; ++i) {
-    const Param& p = s->params[i];
-    if (!ArgFits(p, args[i]))
+    int p = i;
+    if (s->has_list()) {
+      OpSchema::Run run = s->ListRun(n);
+      p = i < run.first ? i : i < run.first + run.count ? s->list_param : i - run.count + 1;
+    }
+    const Param& param = s->params[p];
+    if (!ArgFits(param, args[i]))
       return absl::InvalidArgumentError(absl::StrCat(
-          op->name(), " argument ", i, " (", p.name, ") expects ", ParamKindName(p.kind),
-          p.optional ? "?" : "", ", got ",
+          op->name(), " argument ", i, " (", param.name,
+          IsTensorListParam(param.kind) ? " element" : "", ") expects ",
+          ParamKindName(param.kind), param.optional ? "?" : "", ", got ",
           args[i].is_value() ? "a tensor"
           : args[i].is_null() ? "nothing"
                               : args[i].literal()->ToString()));
@@ -125,9 +161,12 @@ inline absl::Status CheckArgs(const OpDef* op, absl::Span<const Arg> args) {
 // Result types of `op` applied to `args`, by its schema's shape function.
 inline absl::StatusOr<TypeList> InferTypes(const OpDef* op, absl::Span<const Arg> args) {
   const OpSchema* s = op->schema();
-  if (!s || !s->shape_fn)
+  if (!s)
     return absl::FailedPreconditionError(
         absl::StrCat(op->name(), " is not in the catalogue, so its result type is unknown"));
+  if (!s->shape_fn)
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot build ", op->name(), ": graft has no shape function for it"));
   GRAFT_RETURN_IF_ERROR(CheckArgs(op, args));
   return s->shape_fn(OpCall(op, args));
 }

@@ -253,7 +253,12 @@ class GraphParser {
       GRAFT_RETURN_IF_ERROR(in_.Expect(")"));
     }
     const OpDef* def = *op;
-    if (def->schema()) {
+    if (def->schema() && !def->schema()->shape_fn) {
+      if (absl::Status s = CheckArgs(def, args); !s.ok()) return in_.ErrorAt(op_tok, s.message());
+      if (!typed && !results.empty())
+        return in_.ErrorAt(op_tok, absl::StrCat("graft has no shape function for ", def->name(),
+                                                ": give its result types"));
+    } else if (def->schema()) {
       if (absl::Status s = CheckArgs(def, args); !s.ok()) return in_.ErrorAt(op_tok, s.message());
       auto inferred = def->schema()->shape_fn(OpCall(def, args));
       if (!inferred.ok()) return in_.ErrorAt(op_tok, inferred.status().message());

@@ -32,6 +32,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "graft/ir/graph.h"
@@ -175,21 +176,39 @@ struct InputP : PatternTag {
 // ---------------------------------------------------------------------------
 // Ops.
 
-// Checks that the arguments a pattern with `k` children leaves unnamed are
+// Argument of parameter `p` of node `n`, or its default (see
+// OpSchema::ArgOrDefault: an op with a tensor list stores it as a run).
+inline Arg ParamArg(const Node* n, int p) {
+  const OpSchema* schema = n->schema();
+  if (!schema || !schema->has_list()) return n->arg_or_default(p);
+  int i = schema->ArgIndex(p, n->num_args());
+  return p != schema->list_param && i < n->num_args() ? n->arg(i) : schema->params[p].DefaultArg();
+}
+
+// Checks that the parameters a pattern with `k` children leaves unnamed are
 // at their defaults: `addmm(b, x, w)` must not match an addmm with beta=2.
 inline bool TrailingArgsAreDefault(const Node* n, int k, MatchState& s) {
   const OpSchema* schema = n->schema();
+  int num_params = schema ? static_cast<int>(schema->params.size()) : 0;
+  auto fail = [&](int i, absl::string_view param) {
+    return s.Fail([&, i, param] {
+      return absl::StrCat(OpDisplayName(n->op()), " argument ", i,
+                          param.empty() ? std::string() : absl::StrCat(" (", param, ")"), " is ",
+                          DescribeArg(s.graph(), n->arg(i)),
+                          ", which the pattern leaves at its default");
+    });
+  };
+  if (schema && schema->has_list()) {
+    for (int p = k; p < num_params; ++p) {
+      int i = schema->ArgIndex(p, n->num_args());
+      if (p != schema->list_param && i < n->num_args() && !schema->params[p].IsDefault(n->arg(i)))
+        return fail(i, schema->params[p].name);
+    }
+    return true;
+  }
   for (int i = k; i < n->num_args(); ++i) {
-    if (!schema || i >= static_cast<int>(schema->params.size()) ||
-        !schema->params[i].IsDefault(n->arg(i)))
-      return s.Fail([&] {
-        return absl::StrCat(OpDisplayName(n->op()), " argument ", i,
-                            schema && i < static_cast<int>(schema->params.size())
-                                ? absl::StrCat(" (", schema->params[i].name, ")")
-                                : std::string(),
-                            " is ", DescribeArg(s.graph(), n->arg(i)),
-                            ", which the pattern leaves at its default");
-      });
+    if (i >= num_params) return fail(i, "");
+    if (!schema->params[i].IsDefault(n->arg(i))) return fail(i, schema->params[i].name);
   }
   return true;
 }
@@ -205,10 +224,10 @@ inline bool CanCommute(const Node* n) {
   return true;
 }
 
-// Matches argument `src` of `n` (or its schema default) with `match(Arg)`.
+// Matches parameter `src` of `n` (or its schema default) with `match(Arg)`.
 template <typename MatchFn>
 bool MatchOperand(const OpDef* op, Node* n, int src, MatchState& s, const MatchFn& match) {
-  Arg a = n->arg_or_default(src);
+  Arg a = ParamArg(n, src);
   if (a.is_null())
     return s.Fail([&] {
       return absl::StrCat(OpDisplayName(op), " has no argument ", src, " and no default");
@@ -229,7 +248,10 @@ bool MatchOpNodeWith(const OpDef* op, int k, Node* n, MatchState& s, const Match
     return s.Fail([&] {
       return absl::StrCat("expected ", OpDisplayName(op), ", got ", OpDisplayName(n->op()));
     });
-  if (n->num_args() > k && !TrailingArgsAreDefault(n, k, s)) return false;
+  // A list op's parameters after the run are never "trailing" by count.
+  const OpSchema* schema = n->schema();
+  if ((n->num_args() > k || (schema && schema->has_list())) && !TrailingArgsAreDefault(n, k, s))
+    return false;
   MatchState::Mark mark = s.mark();
   s.AddMatched(n);
   if (match_all(false)) return true;
@@ -242,17 +264,113 @@ bool MatchOpNodeWith(const OpDef* op, int k, Node* n, MatchState& s, const Match
   return false;
 }
 
-// MatchOpNodeWith for children known at run time: `match_child(i, arg)`
-// matches child i.
-template <typename MatchChild>
-bool MatchOpNode(const OpDef* op, int k, Node* n, MatchState& s, const MatchChild& match_child) {
+template <typename P>
+bool MatchParam(const OpDef* op, Node* n, int p, MatchState& s, const P& child);
+
+// MatchOpNodeWith for children known at run time.
+template <typename P>
+bool MatchOpNode(const OpDef* op, Node* n, MatchState& s, const std::vector<P>& children) {
+  int k = static_cast<int>(children.size());
   return MatchOpNodeWith(op, k, n, s, [&](bool swap) {
     for (int i = 0; i < k; ++i) {
-      int src = swap && i < 2 ? 1 - i : i;
-      if (!MatchOperand(op, n, src, s, [&](Arg a) { return match_child(i, a); })) return false;
+      if (!MatchParam(op, n, swap && i < 2 ? 1 - i : i, s, children[i])) return false;
     }
     return true;
   });
+}
+
+// Tensor-list parameters. A pattern standing for a whole list (m::list,
+// `[x, y]` in rule files) provides
+//   bool MatchList(absl::Span<const Arg> run, MatchState&) const
+//   absl::Status BuildList(Builder&, const MatchState&, std::vector<Arg>*) const
+// and `_` matches any list.
+template <typename P, typename = void>
+struct HasMatchList : std::false_type {};
+template <typename P>
+struct HasMatchList<P, std::void_t<decltype(std::declval<const P&>().MatchList(
+                           std::declval<absl::Span<const Arg>>(), std::declval<MatchState&>()))>>
+    : std::true_type {};
+
+// Matches the operands of `n`'s tensor-list parameter with `p`.
+template <typename P>
+bool MatchListWith(const P& p, const OpDef* op, Node* n, MatchState& s) {
+  if constexpr (std::is_same_v<P, AnyP>) {
+    return true;
+  } else if constexpr (HasMatchList<P>::value) {
+    OpSchema::Run run = n->schema()->ListRun(n->num_args());
+    absl::InlinedVector<Arg, 8> elems;
+    for (int i = 0; i < run.count; ++i) elems.push_back(n->arg(run.first + i));
+    s.Enter(run.first);
+    bool ok = p.MatchList(elems, s);
+    s.Leave();
+    return ok;
+  } else {
+    return s.Fail([&] {
+      return absl::StrCat(OpDisplayName(op), " parameter ",
+                          n->schema()->params[n->schema()->list_param].name,
+                          " is a tensor list: match it with a list pattern or _");
+    });
+  }
+}
+
+// Matches parameter `p` of `n` with `child`: the run of operands for a
+// tensor-list parameter, else one argument.
+template <typename P>
+bool MatchParam(const OpDef* op, Node* n, int p, MatchState& s, const P& child) {
+  const OpSchema* schema = n->schema();
+  if (schema && p == schema->list_param) return MatchListWith(child, op, n, s);
+  return MatchOperand(op, n, p, s, [&](Arg a) { return child.Match(a, s); });
+}
+
+template <typename P, typename = void>
+struct HasBuildOne : std::false_type {};
+template <typename P>
+struct HasBuildOne<P, std::void_t<decltype(std::declval<const P&>().Build(
+                          std::declval<Builder&>(), std::declval<const MatchState&>()))>>
+    : std::true_type {};
+
+// Appends what `child` builds for parameter `p` of `op`: the run of a list
+// parameter, else one argument.
+template <typename P>
+absl::Status BuildParam(const P& child, const OpDef* op, int p, Builder& rw, const MatchState& s,
+                        absl::InlinedVector<Arg, 8>* args) {
+  const OpSchema* schema = op->schema();
+  if (schema && p == schema->list_param) {
+    if constexpr (HasMatchList<P>::value) {
+      std::vector<Arg> run;
+      GRAFT_RETURN_IF_ERROR(child.BuildList(rw, s, &run));
+      args->insert(args->end(), run.begin(), run.end());
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        op->name(), " parameter ", p, " is a tensor list: build it with a list pattern"));
+  }
+  if constexpr (HasBuildOne<P>::value) {
+    GRAFT_ASSIGN_OR_RETURN(Arg a, child.Build(rw, s));
+    args->push_back(a);
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(op->name(), " parameter ", p, " is not a tensor list"));
+}
+
+// Creates a node of `op` from `args` built for its first `k` parameters. A
+// node of a list op carries every parameter explicitly: the ones the
+// pattern left out get their defaults.
+inline absl::StatusOr<Arg> CreateOpNode(Builder& rw, const OpDef* op, int k,
+                                        absl::InlinedVector<Arg, 8>& args) {
+  const OpSchema* schema = op->schema();
+  if (schema && schema->has_list()) {
+    for (int p = k; p < static_cast<int>(schema->params.size()); ++p) {
+      Arg d = schema->params[p].DefaultArg();
+      if (d.is_null())
+        return absl::InvalidArgumentError(absl::StrCat(
+            op->name(), ": parameter ", schema->params[p].name, " has no default"));
+      args.push_back(d);
+    }
+  }
+  GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(op, args));
+  return Arg(n->result(0));
 }
 
 // What a matcher expected, for explanations: text, or an op, named only
@@ -289,28 +407,16 @@ struct OpP : PatternTag {
     return MatchDefiningNode(a, s, op, [&](Node* n) { return MatchNode(n, s); });
   }
   absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const {
-    std::array<Arg, sizeof...(Ps)> args;  // no allocation per rewrite
-    size_t built = 0;
+    absl::InlinedVector<Arg, 8> args;  // no allocation per rewrite
     absl::Status status;
+    int p = 0;
     std::apply(
         [&](const auto&... c) {
-          (
-              [&] {
-                if (!status.ok()) return;
-                auto a = c.Build(rw, s);
-                if (a.ok()) {
-                  args[built++] = *a;
-                } else {
-                  status = a.status();
-                }
-              }(),
-              ...);
+          ((status.ok() ? (void)(status = BuildParam(c, op, p++, rw, s, &args)) : (void)0), ...);
         },
         children);
-    (void)built;  // unused when there are no children
     if (!status.ok()) return status;
-    GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(op, args));
-    return Arg(n->result(0));
+    return CreateOpNode(rw, op, sizeof...(Ps), args);
   }
   void Describe(std::string* out) const {
     absl::StrAppend(out, OpDisplayName(op), "(");
@@ -333,8 +439,8 @@ struct OpP : PatternTag {
  private:
   template <size_t... Is>
   bool MatchChildren(Node* n, MatchState& s, bool swap, std::index_sequence<Is...>) const {
-    return (MatchOperand(op, n, swap && Is < 2 ? 1 - static_cast<int>(Is) : static_cast<int>(Is),
-                         s, [&](Arg a) { return std::get<Is>(children).Match(a, s); }) &&
+    return (MatchParam(op, n, swap && Is < 2 ? 1 - static_cast<int>(Is) : static_cast<int>(Is),
+                       s, std::get<Is>(children)) &&
             ...);
   }
 };
@@ -563,34 +669,77 @@ auto computed(F fn, std::string label = "<computed>") {
 // ---------------------------------------------------------------------------
 // Transposes.
 
-// The 2-D transpose in every spelling the edge dialect and TorchScript use:
-// permute_copy/permute with dims [1, 0] (or [-1, -2]), t_copy/t, and
-// transpose_copy/transpose.int of dims 0 and 1 in any order or sign, each on
-// a rank-2 input. On a right-hand side it builds permute_copy(p, [1, 0]).
+// The 2-D transpose in every spelling the edge dialect, TorchScript and
+// export's ATen use (Forms() below): permute with dims [1, 0] (or [-1, -2]),
+// t, numpy_T, mT, the conjugating mH/adjoint/matrix_H on a real operand,
+// transpose/swapaxes/swapdims of dims 0 and 1 and movedim/moveaxis between
+// them in any order or sign, each on a rank-2 input. On a right-hand side
+// it builds permute_copy(p, [1, 0]).
 template <typename P>
 struct TransposeP : PatternTag {
   P p;
   explicit TransposeP(P inner) : p(std::move(inner)) {}
 
+  // How an op spells a 2-D transpose of its operand 0.
+  enum class Spelling {
+    kAlways,     // t, numpy_T (.T), mT: any rank-2 operand
+    kRealOnly,   // mH, adjoint, matrix_H (.H): conjugating, so only for real dtypes
+    kDimsPair,   // transpose, swapaxes, swapdims (dim0, dim1) of dims {0, 1}
+    kMoveDim,    // movedim / moveaxis (source, destination) of dims {0, 1}
+    kPermuteDims // permute (dims) == [1, 0]
+  };
+  struct Form {
+    const OpDef* op;
+    Spelling spelling;
+  };
+  // Every spelling PyTorch writes a transpose in: the edge dialect's copies,
+  // TorchScript's and export's ATen (what tracing records for `.t()`, `.T`,
+  // `.mT`, `.mH`, `.H`, `.adjoint()`, `.transpose`, `.swapaxes`,
+  // `.swapdims`, `.permute`, `.movedim`, `torch.moveaxis`).
+  static const std::vector<Form>& Forms() {
+    static const std::vector<Form>* forms = new std::vector<Form>{
+        {ops::permute_copy(), Spelling::kPermuteDims}, {ops::permute(), Spelling::kPermuteDims},
+        {ops::t_copy(), Spelling::kAlways},            {ops::t(), Spelling::kAlways},
+        {ops::numpy_T(), Spelling::kAlways},           {ops::mT(), Spelling::kAlways},
+        {ops::mH(), Spelling::kRealOnly},              {ops::adjoint(), Spelling::kRealOnly},
+        {ops::matrix_H(), Spelling::kRealOnly},
+        {ops::transpose_copy(), Spelling::kDimsPair},  {ops::transpose_int(), Spelling::kDimsPair},
+        {ops::swapaxes(), Spelling::kDimsPair},        {ops::swapdims(), Spelling::kDimsPair},
+        {ops::movedim(), Spelling::kMoveDim},          {ops::moveaxis(), Spelling::kMoveDim},
+    };
+    return *forms;
+  }
+
   static bool IsTranspose2D(const Node* n) {
-    const auto& b = ops::Builtin();
     Value* in = n->operand(0);
     if (!in || !in->type().known() || in->type().rank() != 2) return false;
+    const Form* form = nullptr;
+    for (const Form& f : Forms())
+      if (n->is(f.op)) form = &f;
+    if (!form) return false;
     auto norm = [](int64_t d) { return d < 0 ? d + 2 : d; };
-    if (n->is(b.permute_copy) || n->is(b.permute)) {
-      const Literal* dims = n->literal(1);
-      return dims && dims->is_ints() && dims->as_ints().size() == 2 &&
-             norm(dims->as_ints()[0]) == 1 && norm(dims->as_ints()[1]) == 0;
-    }
-    if (n->is(b.t_copy) || n->is(b.t)) return true;
-    if (n->is(b.transpose_copy) || n->is(b.transpose)) {
-      const Literal *d0 = n->literal(1), *d1 = n->literal(2);
-      if (!d0 || !d1 || !d0->is_int() || !d1->is_int()) return false;
-      // Compared, not summed: a node built without its shape function (an
-      // imported model) may carry any ints; (-3, 2) summed to 1 and
-      // (2^63 - 1, 2^63 - 1) overflowed.
-      int64_t a = norm(d0->as_int()), c = norm(d1->as_int());
-      return (a == 0 && c == 1) || (a == 1 && c == 0);
+    switch (form->spelling) {
+      case Spelling::kAlways:
+        return true;
+      case Spelling::kRealOnly:
+        return !IsComplex(in->type().dtype());
+      case Spelling::kPermuteDims: {
+        const Literal* dims = n->literal(1);
+        return dims && dims->is_ints() && dims->as_ints().size() == 2 &&
+               norm(dims->as_ints()[0]) == 1 && norm(dims->as_ints()[1]) == 0;
+      }
+      case Spelling::kDimsPair:
+      case Spelling::kMoveDim: {
+        // (0, 1) or (1, 0): swapping dims 0 and 1 and moving dim 0 to 1 (or
+        // 1 to 0) are both the transpose on a rank-2 operand.
+        const Literal *d0 = n->literal(1), *d1 = n->literal(2);
+        if (!d0 || !d1 || !d0->is_int() || !d1->is_int()) return false;
+        // Compared, not summed: a node built without its shape function (an
+        // imported model) may carry any ints; (-3, 2) summed to 1 and
+        // (2^63 - 1, 2^63 - 1) overflowed.
+        int64_t a = norm(d0->as_int()), c = norm(d1->as_int());
+        return (a == 0 && c == 1) || (a == 1 && c == 0);
+      }
     }
     return false;
   }
@@ -613,7 +762,7 @@ struct TransposeP : PatternTag {
   absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const {
     GRAFT_ASSIGN_OR_RETURN(Arg in, p.Build(rw, s));
     Arg args[] = {in, Literal::Ints({1, 0})};
-    GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(ops::Builtin().permute_copy, args));
+    GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(ops::permute_copy(), args));
     return Arg(n->result(0));
   }
   void Describe(std::string* out) const {
@@ -623,9 +772,7 @@ struct TransposeP : PatternTag {
   }
   int OpCount() const { return 1 + p.OpCount(); }
   bool RootOps(std::vector<const OpDef*>* ops) const {
-    const auto& b = ops::Builtin();
-    ops->insert(ops->end(), {b.permute_copy, b.permute, b.t_copy, b.t, b.transpose_copy,
-                             b.transpose});
+    for (const Form& f : Forms()) ops->push_back(f.op);
     return true;
   }
 };
@@ -636,41 +783,90 @@ auto transpose(P&& p) {
 }
 
 // ---------------------------------------------------------------------------
-// One factory per catalogue op: m::mm(a, b), m::view_copy(x, _), ...
+// Tensor lists.
 
-#define GRAFT_OP_FACTORY(fn, field)                                        \
-  template <typename... Ts>                                                \
-  auto fn(Ts&&... children) {                                              \
-    return OpP<PatternOf<Ts>...>(ops::Builtin().field,                     \
-                                 AsPattern(std::forward<Ts>(children))...); \
+// list(p...): the run of operands of a tensor-list parameter, exactly: one
+// element per pattern, in order. `m::cat(m::list(x), 0)` is a cat of one
+// tensor; on a right-hand side it builds the run.
+template <typename... Ps>
+struct ListP : PatternTag {
+  std::tuple<Ps...> elems;
+  explicit ListP(Ps... ps) : elems(std::move(ps)...) {}
+
+  bool MatchList(absl::Span<const Arg> run, MatchState& s) const {
+    if (run.size() != sizeof...(Ps))
+      return s.Fail([&] {
+        return absl::StrCat("expected a list of ", sizeof...(Ps), ", got ", run.size(),
+                            run.size() == 1 ? " tensor" : " tensors");
+      });
+    return MatchElems(run, s, std::index_sequence_for<Ps...>());
   }
-GRAFT_OP_FACTORY(mm, mm)
-GRAFT_OP_FACTORY(bmm, bmm)
-GRAFT_OP_FACTORY(addmm, addmm)
-GRAFT_OP_FACTORY(linear, linear)
-GRAFT_OP_FACTORY(matmul, matmul)
-GRAFT_OP_FACTORY(permute_copy, permute_copy)
-GRAFT_OP_FACTORY(t_copy, t_copy)
-GRAFT_OP_FACTORY(transpose_copy, transpose_copy)
-GRAFT_OP_FACTORY(view_copy, view_copy)
-GRAFT_OP_FACTORY(expand_copy, expand_copy)
-GRAFT_OP_FACTORY(clone, clone)
-GRAFT_OP_FACTORY(to_copy, to_copy)
-GRAFT_OP_FACTORY(add, add)
-GRAFT_OP_FACTORY(sub, sub)
-GRAFT_OP_FACTORY(mul, mul)
-GRAFT_OP_FACTORY(div, div)
-GRAFT_OP_FACTORY(relu, relu)
-GRAFT_OP_FACTORY(gelu, gelu)
-GRAFT_OP_FACTORY(softmax, softmax)
-GRAFT_OP_FACTORY(native_layer_norm, native_layer_norm)
-GRAFT_OP_FACTORY(embedding, embedding)
-GRAFT_OP_FACTORY(convolution, convolution)
-GRAFT_OP_FACTORY(t, t)
-GRAFT_OP_FACTORY(permute, permute)
-GRAFT_OP_FACTORY(view, view)
-GRAFT_OP_FACTORY(reshape, reshape)
-GRAFT_OP_FACTORY(expand, expand)
+  absl::Status BuildList(Builder& rw, const MatchState& s, std::vector<Arg>* out) const {
+    absl::Status status;
+    std::apply(
+        [&](const auto&... e) {
+          (
+              [&] {
+                if (!status.ok()) return;
+                auto a = e.Build(rw, s);
+                if (a.ok()) {
+                  out->push_back(*a);
+                } else {
+                  status = a.status();
+                }
+              }(),
+              ...);
+        },
+        elems);
+    return status;
+  }
+  bool Match(Arg, MatchState& s) const {
+    return s.Fail([] { return std::string("a list pattern stands only for a tensor-list parameter"); });
+  }
+  void Describe(std::string* out) const {
+    out->append("[");
+    bool first = true;
+    std::apply(
+        [&](const auto&... e) {
+          ((out->append(first ? "" : ", "), first = false, e.Describe(out)), ...);
+        },
+        elems);
+    out->append("]");
+  }
+  int OpCount() const {
+    return std::apply([](const auto&... e) { return (0 + ... + e.OpCount()); }, elems);
+  }
+  bool RootOps(std::vector<const OpDef*>*) const { return false; }
+
+ private:
+  template <size_t... Is>
+  bool MatchElems(absl::Span<const Arg> run, MatchState& s, std::index_sequence<Is...>) const {
+    auto one = [&](size_t i, const auto& e) {
+      s.Enter(static_cast<int>(i));
+      bool ok = e.Match(run[i], s);
+      s.Leave();
+      return ok;
+    };
+    return (one(Is, std::get<Is>(elems)) && ...);
+  }
+};
+
+template <typename... Ts>
+auto list(Ts&&... elems) {
+  return ListP<PatternOf<Ts>...>(AsPattern(std::forward<Ts>(elems))...);
+}
+
+// ---------------------------------------------------------------------------
+// One factory per op of the table (graft/ops/opset.h), named by its short
+// name: m::mm(a, b), m::view_copy(x, _), m::_softmax(x, -1, false), ...
+
+#define GRAFT_OP_FACTORY(short_name, name, shape_fn, num_results, flags, params) \
+  template <typename... Ts>                                                     \
+  auto short_name(Ts&&... children) {                                           \
+    return OpP<PatternOf<Ts>...>(ops::short_name(),                             \
+                                 AsPattern(std::forward<Ts>(children))...);     \
+  }
+GRAFT_OPSET(GRAFT_OP_FACTORY)
 #undef GRAFT_OP_FACTORY
 
 // ---------------------------------------------------------------------------
@@ -689,6 +885,11 @@ class DynP : public PatternTag {
   int OpCount() const { return impl_->OpCount(); }
   bool RootOps(std::vector<const OpDef*>* ops) const { return impl_->RootOps(ops); }
   bool CanBuild() const { return impl_->CanBuild(); }
+  // As a tensor-list parameter's pattern (a list pattern, or `_`).
+  bool MatchList(absl::Span<const Arg> run, MatchState& s) const { return impl_->MatchList(run, s); }
+  absl::Status BuildList(Builder& rw, const MatchState& s, std::vector<Arg>* out) const {
+    return impl_->BuildList(rw, s, out);
+  }
 
  private:
   struct Base {
@@ -699,6 +900,8 @@ class DynP : public PatternTag {
     virtual int OpCount() const = 0;
     virtual bool RootOps(std::vector<const OpDef*>*) const = 0;
     virtual bool CanBuild() const = 0;
+    virtual bool MatchList(absl::Span<const Arg>, MatchState&) const = 0;
+    virtual absl::Status BuildList(Builder&, const MatchState&, std::vector<Arg>*) const = 0;
   };
   template <typename P, typename = void>
   struct Buildable : std::false_type {};
@@ -725,6 +928,22 @@ class DynP : public PatternTag {
     int OpCount() const override { return p.OpCount(); }
     bool RootOps(std::vector<const OpDef*>* ops) const override { return p.RootOps(ops); }
     bool CanBuild() const override { return Buildable<P>::value; }
+    bool MatchList(absl::Span<const Arg> run, MatchState& s) const override {
+      if constexpr (HasMatchList<P>::value) {
+        return p.MatchList(run, s);
+      } else if constexpr (std::is_same_v<P, AnyP>) {
+        return true;
+      } else {
+        return s.Fail([] { return std::string("a tensor-list parameter needs a list pattern or _"); });
+      }
+    }
+    absl::Status BuildList(Builder& rw, const MatchState& s, std::vector<Arg>* out) const override {
+      if constexpr (HasMatchList<P>::value) {
+        return p.BuildList(rw, s, out);
+      } else {
+        return absl::InvalidArgumentError("a tensor-list parameter needs a list pattern");
+      }
+    }
   };
 
   std::shared_ptr<const Base> impl_;
@@ -736,20 +955,16 @@ struct DynOpP : PatternTag {
   std::vector<DynP> children;
 
   bool MatchNode(Node* n, MatchState& s) const {
-    return MatchOpNode(op, static_cast<int>(children.size()), n, s,
-                       [&](int i, Arg a) { return children[i].Match(a, s); });
+    return MatchOpNode(op, n, s, children);
   }
   bool Match(Arg a, MatchState& s) const {
     return MatchDefiningNode(a, s, op, [&](Node* n) { return MatchNode(n, s); });
   }
   absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const {
-    std::vector<Arg> args;
-    for (const DynP& c : children) {
-      GRAFT_ASSIGN_OR_RETURN(Arg a, c.Build(rw, s));
-      args.push_back(a);
-    }
-    GRAFT_ASSIGN_OR_RETURN(Node * n, rw.Create(op, args));
-    return Arg(n->result(0));
+    absl::InlinedVector<Arg, 8> args;
+    for (size_t p = 0; p < children.size(); ++p)
+      GRAFT_RETURN_IF_ERROR(BuildParam(children[p], op, static_cast<int>(p), rw, s, &args));
+    return CreateOpNode(rw, op, static_cast<int>(children.size()), args);
   }
   void Describe(std::string* out) const {
     absl::StrAppend(out, OpDisplayName(op), "(");
@@ -768,6 +983,50 @@ struct DynOpP : PatternTag {
     ops->push_back(op);
     return true;
   }
+};
+
+// A list pattern with elements known at run time (`[x, y]` in rule files).
+struct DynListP : PatternTag {
+  std::vector<DynP> elems;
+
+  bool MatchList(absl::Span<const Arg> run, MatchState& s) const {
+    if (run.size() != elems.size())
+      return s.Fail([&] {
+        return absl::StrCat("expected a list of ", elems.size(), ", got ", run.size(),
+                            run.size() == 1 ? " tensor" : " tensors");
+      });
+    for (size_t i = 0; i < elems.size(); ++i) {
+      s.Enter(static_cast<int>(i));
+      bool ok = elems[i].Match(run[i], s);
+      s.Leave();
+      if (!ok) return false;
+    }
+    return true;
+  }
+  absl::Status BuildList(Builder& rw, const MatchState& s, std::vector<Arg>* out) const {
+    for (const DynP& e : elems) {
+      GRAFT_ASSIGN_OR_RETURN(Arg a, e.Build(rw, s));
+      out->push_back(a);
+    }
+    return absl::OkStatus();
+  }
+  bool Match(Arg, MatchState& s) const {
+    return s.Fail([] { return std::string("a list pattern stands only for a tensor-list parameter"); });
+  }
+  void Describe(std::string* out) const {
+    out->append("[");
+    for (size_t i = 0; i < elems.size(); ++i) {
+      if (i) out->append(", ");
+      elems[i].Describe(out);
+    }
+    out->append("]");
+  }
+  int OpCount() const {
+    int n = 0;
+    for (const DynP& e : elems) n += e.OpCount();
+    return n;
+  }
+  bool RootOps(std::vector<const OpDef*>*) const { return false; }
 };
 
 }  // namespace match

@@ -1,124 +1,53 @@
-// The op catalogue: schemas of the edge-dialect ops graft reasons about, and
-// the TorchScript spellings that differ from them, registered into the
-// process-wide OpRegistry on first use of graft::Ops().
+// The op catalogue: every op of the generated table graft/ops/opset.h
+// (Core ATen, the edge dialect's _copy forms, quantized_decomposed,
+// dim_order_ops, and the spellings graft's importers meet), registered into
+// the process-wide OpRegistry on first use of graft::Ops(), each under its
+// canonical name and its one short name.
 //
-// Schemas follow ATen's native_functions.yaml: parameter order, defaults and
+// Schemas follow the registered torch schemas: parameter order, defaults and
 // kinds; keyword-only parameters are positional here, in schema order. Ops
-// not listed stay representable as opaque ops.
+// not in the table stay representable as opaque ops.
+//
+// Registration builds the schemas from compiled-in aggregates, no schema
+// text is parsed at run time.
 #ifndef GRAFT_OPS_CATALOGUE_H_
 #define GRAFT_OPS_CATALOGUE_H_
 
+#include <limits>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "graft/ir/op.h"
+#include "graft/ops/opset.h"
 #include "graft/ops/shape_functions.h"
 
 namespace graft {
 
 namespace catalogue_internal {
 
-struct Entry {
-  absl::string_view name;        // canonical: aten::mm.default
-  absl::string_view short_name;  // for rule files: mm ("" = none)
-  std::vector<Param> params;
-  ShapeFn shape_fn;
-  int num_results = 1;
-  bool commutative = false;
-};
+enum OpFlags : int { kCommutative = 1, kMutates = 2 };
 
-inline std::vector<Entry> Entries() {
-  using K = ParamKind;
-  const Literal* none = Literal::None();
-  const Literal* one = Literal::Int(1);
-  const Literal* no = Literal::Bool(false);
-  Param self{"self", K::kTensor};
-  auto tensor = [](absl::string_view n) { return Param{n, K::kTensor}; };
-  auto opt_tensor = [](absl::string_view n) { return Param{n, K::kOptionalTensor}; };
-  auto ints = [](absl::string_view n) { return Param{n, K::kInts}; };
-  auto int_ = [](absl::string_view n) { return Param{n, K::kInt}; };
-  auto opt_any = [none](absl::string_view n) { return Param{n, K::kAny, none, true}; };
-  return {
-      // Linear algebra.
-      {"aten::mm.default", "mm", {self, tensor("mat2")}, shape::Mm},
-      {"aten::bmm.default", "bmm", {self, tensor("mat2")}, shape::Bmm},
-      {"aten::addmm.default", "addmm",
-       {self, tensor("mat1"), tensor("mat2"), {"beta", K::kScalar, one},
-        {"alpha", K::kScalar, one}},
-       shape::Addmm},
-      {"aten::linear.default", "linear",
-       {{"input", K::kTensor}, tensor("weight"), opt_tensor("bias")},
-       shape::Linear},
-      {"aten::matmul.default", "matmul", {self, tensor("other")}, shape::Matmul},
-      // Layout (edge dialect's *_copy forms).
-      {"aten::permute_copy.default", "permute_copy", {self, ints("dims")}, shape::Permute},
-      {"aten::t_copy.default", "t_copy", {self}, shape::T},
-      {"aten::transpose_copy.int", "transpose_copy", {self, int_("dim0"), int_("dim1")},
-       shape::Transpose},
-      {"aten::view_copy.default", "view_copy", {self, ints("size")}, shape::View},
-      {"aten::expand_copy.default", "expand_copy",
-       {self, ints("size"), {"implicit", K::kBool, no}},
-       shape::Expand},
-      {"aten::clone.default", "clone", {self, opt_any("memory_format")}, shape::SameAsInput},
-      {"aten::_to_copy.default", "_to_copy",
-       {self, {"dtype", K::kDType, none, true}, opt_any("layout"), opt_any("device"),
-        {"pin_memory", K::kBool, none, true}, {"non_blocking", K::kBool, no},
-        opt_any("memory_format")},
-       shape::ToCopy},
-      // Elementwise.
-      {"aten::add.Tensor", "add",
-       {self, tensor("other"), {"alpha", K::kScalar, one}},
-       shape::Elementwise, 1, /*commutative=*/true},
-      {"aten::sub.Tensor", "sub",
-       {self, tensor("other"), {"alpha", K::kScalar, one}},
-       shape::Elementwise},
-      {"aten::mul.Tensor", "mul", {self, tensor("other")}, shape::Elementwise, 1,
-       /*commutative=*/true},
-      {"aten::div.Tensor", "div", {self, tensor("other")}, shape::Divide},
-      {"aten::relu.default", "relu", {self}, shape::SameAsInput},
-      {"aten::gelu.default", "gelu",
-       {self, {"approximate", K::kString, Literal::String("none")}},
-       shape::SameAsInput},
-      {"aten::_softmax.default", "_softmax",
-       {self, int_("dim"), {"half_to_float", K::kBool}},
-       shape::Softmax},
-      // Normalization, lookup, convolution.
-      {"aten::native_layer_norm.default", "native_layer_norm",
-       {{"input", K::kTensor}, ints("normalized_shape"), opt_tensor("weight"),
-        opt_tensor("bias"), {"eps", K::kFloat}},
-       shape::NativeLayerNorm, 3},
-      {"aten::embedding.default", "embedding",
-       {tensor("weight"), tensor("indices"), {"padding_idx", K::kInt, Literal::Int(-1)},
-        {"scale_grad_by_freq", K::kBool, no}, {"sparse", K::kBool, no}},
-       shape::Embedding},
-      {"aten::convolution.default", "convolution",
-       {{"input", K::kTensor}, tensor("weight"), opt_tensor("bias"), ints("stride"),
-        ints("padding"), ints("dilation"), {"transposed", K::kBool}, ints("output_padding"),
-        int_("groups")},
-       shape::Convolution},
-      // TorchScript spellings (no _copy; they alias in TorchScript).
-      {"aten::t.default", "t", {self}, shape::T},
-      {"aten::transpose.int", "", {self, int_("dim0"), int_("dim1")}, shape::Transpose},
-      {"aten::permute.default", "permute", {self, ints("dims")}, shape::Permute},
-      {"aten::view.default", "view", {self, ints("size")}, shape::View},
-      {"aten::reshape.default", "reshape", {self, ints("shape")}, shape::View},
-      {"aten::expand.default", "expand", {self, ints("size"), {"implicit", K::kBool, no}},
-       shape::Expand},
-  };
-}
+// Strips the parentheses around an opset entry's parameter list.
+#define GRAFT_OPSET_PARAMS(...) __VA_ARGS__
 
 inline OpRegistry* NewCatalogueRegistry() {
+  using K = ParamKind;
   auto* registry = new OpRegistry;
-  for (Entry& e : Entries()) {
+  auto add = [registry](absl::string_view short_name, absl::string_view name, ShapeFn shape_fn,
+                        int num_results, int flags, std::vector<Param> params) {
     OpSchema schema;
-    schema.params = std::move(e.params);
-    schema.num_results = e.num_results;
-    schema.commutative = e.commutative;
-    schema.shape_fn = e.shape_fn;
-    const OpDef* op = registry->Register(e.name, std::move(schema));
-    if (!e.short_name.empty()) registry->AddAlias(e.short_name, op);
-  }
+    schema.params = std::move(params);
+    schema.num_results = num_results;
+    schema.commutative = flags & kCommutative;
+    schema.mutates = flags & kMutates;
+    schema.shape_fn = shape_fn;
+    registry->AddAlias(short_name, registry->Register(name, std::move(schema)));
+  };
+#define GRAFT_REGISTER_OP(short_name, name, shape_fn, num_results, flags, params) \
+  add(#short_name, name, shape_fn, num_results, flags, {GRAFT_OPSET_PARAMS params});
+  GRAFT_OPSET(GRAFT_REGISTER_OP)
+#undef GRAFT_REGISTER_OP
   return registry;
 }
 
@@ -132,38 +61,19 @@ inline OpRegistry& Ops() {
   return *registry;
 }
 
-// The catalogue's ops by name, resolved once: `ops::Builtin().mm`.
+// One accessor per catalogue op, named by its short name: `ops::mm()`,
+// `ops::_softmax()`, `ops::transpose_int()`. Each resolves once.
 namespace ops {
-struct BuiltinOps {
-  const OpDef *mm, *bmm, *addmm, *linear, *matmul, *permute_copy, *t_copy, *transpose_copy,
-      *view_copy, *expand_copy, *clone, *to_copy, *add, *sub, *mul, *div, *relu, *gelu,
-      *softmax, *native_layer_norm, *embedding, *convolution, *t, *transpose, *permute, *view,
-      *reshape, *expand;
-};
-inline const BuiltinOps& Builtin() {
-  static const BuiltinOps ops = [] {
-    OpRegistry& r = Ops();
-    auto get = [&r](absl::string_view n) { return r.Find(n); };
-    return BuiltinOps{
-        get("aten::mm.default"),         get("aten::bmm.default"),
-        get("aten::addmm.default"),      get("aten::linear.default"),
-        get("aten::matmul.default"),     get("aten::permute_copy.default"),
-        get("aten::t_copy.default"),     get("aten::transpose_copy.int"),
-        get("aten::view_copy.default"),  get("aten::expand_copy.default"),
-        get("aten::clone.default"),      get("aten::_to_copy.default"),
-        get("aten::add.Tensor"),         get("aten::sub.Tensor"),
-        get("aten::mul.Tensor"),         get("aten::div.Tensor"),
-        get("aten::relu.default"),       get("aten::gelu.default"),
-        get("aten::_softmax.default"),   get("aten::native_layer_norm.default"),
-        get("aten::embedding.default"),  get("aten::convolution.default"),
-        get("aten::t.default"),          get("aten::transpose.int"),
-        get("aten::permute.default"),    get("aten::view.default"),
-        get("aten::reshape.default"),    get("aten::expand.default"),
-    };
-  }();
-  return ops;
-}
+#define GRAFT_OP_ACCESSOR(short_name, name, shape_fn, num_results, flags, params) \
+  inline const OpDef* short_name() {                                              \
+    static const OpDef* const op = Ops().Find(name);                              \
+    return op;                                                                    \
+  }
+GRAFT_OPSET(GRAFT_OP_ACCESSOR)
+#undef GRAFT_OP_ACCESSOR
 }  // namespace ops
+
+#undef GRAFT_OPSET_PARAMS
 
 }  // namespace graft
 

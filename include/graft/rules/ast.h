@@ -23,13 +23,15 @@ struct SourcePos {
 
 // A pattern or replacement expression.
 struct PatNode {
-  enum Kind { kVar, kWildcard, kLiteral, kCall, kAlt };
+  enum Kind { kVar, kWildcard, kLiteral, kCall, kAlt, kList };
   Kind kind = kWildcard;
   SourcePos pos;
   std::string name;            // kVar: variable; kCall: op or alias
   std::string kind_prefix;     // kVar: "const", "param", "buffer", "input" or ""
   const Literal* literal = nullptr;                // kLiteral
-  std::vector<std::shared_ptr<PatNode>> children;  // kCall: arguments; kAlt: branches
+  // kCall: arguments; kAlt: branches; kList: the elements of a tensor list
+  // (`cat([x, y], 0)`; a list of integers is a kLiteral)
+  std::vector<std::shared_ptr<PatNode>> children;
 };
 using PatPtr = std::shared_ptr<PatNode>;
 

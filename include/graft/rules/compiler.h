@@ -160,7 +160,8 @@ class RuleCompiler {
       }
       return Expanded{n};
     }
-    if (n->kind != PatNode::kCall && n->kind != PatNode::kAlt) return Expanded{n};
+    if (n->kind != PatNode::kCall && n->kind != PatNode::kAlt && n->kind != PatNode::kList)
+      return Expanded{n};
     auto out = std::make_shared<PatNode>(*n);
     out->children.clear();
     Expanded result{out};
@@ -238,6 +239,8 @@ class RuleCompiler {
       case PatNode::kAlt:
         for (const PatPtr& c : n.children) GRAFT_RETURN_IF_ERROR(CollectVars(*c, slot, lhs));
         return absl::OkStatus();
+      case PatNode::kList:
+        return ErrorAt(n.pos, "a list of patterns stands only for a tensor-list argument (cat([x, y], 0))");
       case PatNode::kCall: {
         if (slot == Slot::kLiteral)
           return ErrorAt(n.pos, absl::StrCat(n.name, "(...) stands where a literal is expected"));
@@ -256,6 +259,9 @@ class RuleCompiler {
                                           " arguments; a node holds at most ", Node::kMaxArgs)),
               ErrorKind::kLimitExceeded);
         const OpSchema* schema = (*op)->schema();
+        if (schema && schema->mutates)
+          return ErrorAt(n.pos, absl::StrCat((*op)->name(),
+                                             " writes to its arguments; rules cannot name ops that mutate"));
         if (schema) {
           int k = static_cast<int>(n.children.size());
           int max = static_cast<int>(schema->params.size());
@@ -267,9 +273,17 @@ class RuleCompiler {
                                                    : absl::StrCat(schema->num_required(), " to ", max),
                                                " argument(s), got ", k));
         }
+        // Arity and kinds first: they are the likelier mistake.
+        if (!lhs && schema && !schema->shape_fn)
+          return ErrorAt(n.pos, absl::StrCat("cannot build ", (*op)->name(),
+                                             ": graft has no shape function for it"));
         for (size_t i = 0; i < n.children.size(); ++i) {
           const PatNode& c = *n.children[i];
           Slot child_slot = Slot::kUnknown;
+          if (schema && static_cast<int>(i) == schema->list_param) {
+            GRAFT_RETURN_IF_ERROR(CollectList(**op, static_cast<int>(i), c, lhs));
+            continue;
+          }
           if (schema) {
             const Param& p = schema->params[i];
             child_slot = IsTensorParam(p.kind) ? Slot::kTensor : Slot::kLiteral;
@@ -288,12 +302,35 @@ class RuleCompiler {
     return absl::OkStatus();
   }
 
+  // The argument of tensor-list parameter `i` of `op`: `[x, y]` (tensors,
+  // or None too for a Tensor?[]), `[]`, or `_` on a pattern.
+  absl::Status CollectList(const OpDef& op, int i, const PatNode& c, bool lhs) {
+    const Param& p = op.schema()->params[i];
+    if (c.kind == PatNode::kWildcard || IsEmptyList(c)) return absl::OkStatus();
+    if (c.kind != PatNode::kList)
+      return ErrorAt(c.pos, absl::StrCat(op.name(), " argument ", i, " (", p.name, ") is a ",
+                                         ParamKindName(p.kind), ": write a list such as [x, y]",
+                                         lhs ? " or _" : ""));
+    Slot elem = p.kind == ParamKind::kOptionalTensorList ? Slot::kUnknown : Slot::kTensor;
+    for (const PatPtr& e : c.children) {
+      if (e->kind == PatNode::kLiteral && !ArgFits(p, e->literal))
+        return ErrorAt(e->pos, absl::StrCat(op.name(), " argument ", i, " (", p.name,
+                                            ") holds tensors, got ", e->literal->ToString()));
+      GRAFT_RETURN_IF_ERROR(CollectVars(*e, elem, lhs));
+    }
+    return absl::OkStatus();
+  }
+  // `[]` parses as an empty int list; at a list parameter it is an empty list.
+  static bool IsEmptyList(const PatNode& n) {
+    return n.kind == PatNode::kLiteral && n.literal->is_ints() && n.literal->as_ints().empty();
+  }
+
   // Variables certainly bound after matching `n` (alternatives bind only
   // what all branches bind).
   absl::StatusOr<std::set<std::string>> Bound(const PatNode& n) {
     std::set<std::string> out;
     if (n.kind == PatNode::kVar) out.insert(n.name);
-    if (n.kind == PatNode::kCall) {
+    if (n.kind == PatNode::kCall || n.kind == PatNode::kList) {
       for (const PatPtr& c : n.children) {
         GRAFT_ASSIGN_OR_RETURN(auto b, Bound(*c));
         out.insert(b.begin(), b.end());
@@ -334,6 +371,7 @@ class RuleCompiler {
       case PatNode::kLiteral:
         return absl::OkStatus();
       case PatNode::kCall:
+      case PatNode::kList:
         for (const PatPtr& c : n.children) GRAFT_RETURN_IF_ERROR(CheckRhs(*c, bound));
         return absl::OkStatus();
     }
@@ -372,11 +410,24 @@ class RuleCompiler {
         }
         match::DynOpP op;
         GRAFT_ASSIGN_OR_RETURN(op.op, Ops().Resolve(n.name));
-        for (const PatPtr& c : n.children) {
-          GRAFT_ASSIGN_OR_RETURN(match::DynP child, Build(*c));
+        const OpSchema* schema = op.op->schema();
+        for (size_t i = 0; i < n.children.size(); ++i) {
+          // `[]` at a list parameter: the empty list, not an int list.
+          bool empty_list = schema && static_cast<int>(i) == schema->list_param &&
+                            IsEmptyList(*n.children[i]);
+          GRAFT_ASSIGN_OR_RETURN(match::DynP child, empty_list ? match::DynP(match::DynListP())
+                                                               : Build(*n.children[i]));
           op.children.push_back(std::move(child));
         }
         return match::DynP(std::move(op));
+      }
+      case PatNode::kList: {
+        match::DynListP list;
+        for (const PatPtr& c : n.children) {
+          GRAFT_ASSIGN_OR_RETURN(match::DynP elem, Build(*c));
+          list.elems.push_back(std::move(elem));
+        }
+        return match::DynP(std::move(list));
       }
     }
     return absl::InternalError("unreachable");
@@ -434,7 +485,7 @@ class RuleCompiler {
         return ErrorAt(e.pos, absl::StrCat("literal ", l->ToString(), " cannot appear in a constraint"));
       }
       case Expr::kVar: {
-        // A variable bound to a literal argument: its int or int list.
+        // A variable bound to a literal argument: its int, int list or dtype.
         auto it = vars_.find(e.var);
         if (it == vars_.end() || !bound.count(e.var))
           return ErrorAt(e.pos, absl::StrCat("variable ", e.var, " in the constraint is not bound by the pattern"));
@@ -449,6 +500,8 @@ class RuleCompiler {
             out.num = SymInt(l->as_int());
           } else if (l && l->is_ints()) {
             out.ints = std::vector<int64_t>(l->as_ints().begin(), l->as_ints().end());
+          } else if (l && l->is_dtype()) {
+            out.dtype = l->as_dtype();
           } else {
             out.unknown = true;
           }

@@ -152,7 +152,7 @@ class RuleParser {
     return alt;
   }
 
-  // term := [kind] NAME | NAME '(' args ')' | '_' | literal
+  // term := [kind] NAME | NAME '(' args ')' | '[' patterns ']' | '_' | literal
   absl::StatusOr<PatPtr> ParseTerm() {
     auto n = std::make_shared<PatNode>();
     const Token& t = in_.tok();
@@ -186,6 +186,26 @@ class RuleParser {
         } while (in_.Accept(","));
         GRAFT_RETURN_IF_ERROR(in_.Expect(")", "to close the arguments"));
       }
+      return n;
+    }
+    if (t.is("[")) {  // [x, y]: a tensor list; [1, 0]: an int list literal
+      in_.Take();
+      n->kind = PatNode::kList;
+      if (!in_.Accept("]")) {
+        do {
+          GRAFT_ASSIGN_OR_RETURN(PatPtr elem, ParsePattern());
+          n->children.push_back(std::move(elem));
+        } while (in_.Accept(","));
+        GRAFT_RETURN_IF_ERROR(in_.Expect("]", "to close the list"));
+      }
+      std::vector<int64_t> ints;
+      for (const PatPtr& c : n->children) {
+        if (c->kind != PatNode::kLiteral || !c->literal->is_int()) return n;
+        ints.push_back(c->literal->as_int());
+      }
+      n->kind = PatNode::kLiteral;
+      n->literal = Literal::Ints(ints);
+      n->children.clear();
       return n;
     }
     if (t.is("(")) {  // grouping: (a | b)

@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "graft/interop/provenance.h"
 #include "graft/interop/torchscript/errors.h"
+#include "graft/interop/torchscript/reference_kernels.h"
 #include "graft/interop/torchscript/types.h"
 #include "graft/ir/graph.h"
 #include "graft/ir/printer.h"
@@ -58,6 +59,9 @@ inline absl::StatusOr<ExportOp> FindOperator(const OpDef* op) {
   out.symbol = c10::Symbol::fromQualString(qual);
   if (op->ns() == "prim" && (op->base_name() == "ListConstruct" || op->base_name() == "ListUnpack"))
     return out;
+  // PT2E's quantized_decomposed ops exist in a C++ process only once
+  // defined there (reference_kernels.h).
+  if (op->ns() == "quantized_decomposed") RegisterReferenceKernels();
   std::string overload = op->overload() == "default" ? "" : std::string(op->overload());
   for (const auto& o : jit::getAllOperatorsFor(out.symbol)) {
     if (o->schema().overload_name() == overload) {
@@ -261,12 +265,22 @@ class Exporter {
     }
     const c10::FunctionSchema& schema = *op->schema;
     const auto& params = schema.arguments();
-    if (n->num_args() > static_cast<int>(params.size()))
+    // A tensor list is a run of operands in graft (OpSchema), a
+    // prim::ListConstruct in TorchScript.
+    const OpSchema* gs = n->schema();
+    bool list_op = gs && gs->has_list();
+    if (!list_op && n->num_args() > static_cast<int>(params.size()))
       return Error(g, n, absl::StrCat("has ", n->num_args(), " arguments; ", schema.name(),
                                       " takes ", params.size()));
     for (size_t i = 0; i < params.size(); ++i) {
-      if (static_cast<int>(i) < n->num_args()) {
-        Arg a = n->arg(static_cast<int>(i));
+      if (list_op && static_cast<int>(i) == gs->list_param) {
+        GRAFT_ASSIGN_OR_RETURN(jit::Value * list, ListValue(g, n, *gs, params[i]));
+        inputs.push_back(list);
+        continue;
+      }
+      int ai = list_op ? gs->ArgIndex(static_cast<int>(i), n->num_args()) : static_cast<int>(i);
+      if (ai < n->num_args()) {
+        Arg a = n->arg(ai);
         if (Value* v = a.value()) {
           GRAFT_ASSIGN_OR_RETURN(jit::Value * jv, Get(v));
           inputs.push_back(jv);
@@ -314,6 +328,27 @@ class Exporter {
       values_[r] = jn->output(i);
     }
     return absl::OkStatus();
+  }
+
+  // The prim::ListConstruct of node `n`'s run of list operands.
+  absl::StatusOr<jit::Value*> ListValue(const Graph& g, const Node* n, const OpSchema& gs,
+                                        const c10::Argument& param) {
+    OpSchema::Run run = gs.ListRun(n->num_args());
+    std::vector<jit::Value*> elems;
+    for (int i = run.first; i < run.first + run.count; ++i) {
+      Arg a = n->arg(i);
+      if (Value* v = a.value()) {
+        GRAFT_ASSIGN_OR_RETURN(jit::Value * jv, Get(v));
+        elems.push_back(jv);
+      } else if (a.literal()->is_none()) {
+        elems.push_back(Constant(c10::IValue()));
+      } else {
+        return Error(g, n, "list elements must be tensors or None");
+      }
+    }
+    auto list_type = param.type()->cast<c10::ListType>();
+    if (!list_type) return Error(g, n, absl::StrCat(param.name(), " is not a list in libtorch"));
+    return jg_->insertNode(jg_->createList(list_type->getElementType(), elems))->output();
   }
 
   // A source range for the file and line of a graft location

@@ -592,6 +592,7 @@ class Importer {
     const OpDef* op = info.op;
     if (!op) return NodeError(n, "has a name graft cannot represent");
 
+    const OpSchema* gs = op->schema();
     absl::InlinedVector<Arg, 6> args;
     for (size_t i = 0; i < n->inputs().size(); ++i) {
       const jit::Value* in = n->input(i);
@@ -617,6 +618,22 @@ class Importer {
       args.push_back(lit);
     }
 
+    // graft holds a tensor list as a run of operands (OpSchema): the
+    // elements of the prim::ListConstruct that built it. `args` stays one
+    // per TorchScript input, for running the node on example tensors.
+    absl::InlinedVector<Arg, 6> node_args = args;
+    if (gs && gs->has_list()) {
+      Value* list = args[gs->list_param].value();
+      Node* def = list ? list->def() : nullptr;
+      if (!def || def->op()->name() != "prim::ListConstruct.default")
+        return NodeError(n, absl::StrCat("argument ", gs->list_param, " (",
+                                         schema.arguments()[gs->list_param].name(),
+                                         ") is a tensor list graft cannot see the elements of"));
+      node_args.erase(node_args.begin() + gs->list_param);
+      for (int e = def->num_args() - 1; e >= 0; --e)
+        node_args.insert(node_args.begin() + gs->list_param, def->arg(e));
+    }
+
     // Result types.
     TypeList types;
     bool complete = true;
@@ -634,9 +651,11 @@ class Importer {
                                          "represents tensor programs only"));
       }
     }
-    if (const OpSchema* gs = op->schema()) {
-      if (absl::Status st = CheckArgs(op, args); !st.ok()) return NodeError(n, st.message());
-      auto inferred = gs->shape_fn(OpCall(op, args));
+    if (gs) {
+      if (absl::Status st = CheckArgs(op, node_args); !st.ok()) return NodeError(n, st.message());
+    }
+    if (gs && gs->shape_fn) {
+      auto inferred = gs->shape_fn(OpCall(op, node_args));
       if (!inferred.ok()) return NodeError(n, inferred.status().message());
       if (complete && *inferred != types)
         return NodeError(n, absl::StrCat("TorchScript says its result is ", types[0].ToString(),
@@ -647,8 +666,9 @@ class Importer {
       GRAFT_RETURN_IF_ERROR(InferByMeta(n, args, types));
     }
 
-    if (options_.drop_default_args) DropDefaults(op, schema, args);
-    GRAFT_ASSIGN_OR_RETURN(Node * node, NewNode(n, op, args, types));
+    // A node of a list op carries every parameter (OpSchema).
+    if (options_.drop_default_args && !(gs && gs->has_list())) DropDefaults(op, schema, node_args);
+    GRAFT_ASSIGN_OR_RETURN(Node * node, NewNode(n, op, node_args, types));
     Track(node, n);
     for (size_t i = 0; i < n->outputs().size(); ++i) Bind(n->output(i), node->result(static_cast<int>(i)));
     if (!pending_list_meta_.empty()) {
