@@ -82,8 +82,9 @@ def aten_op(qualified: str):
 
 
 def aten_of(op):
-    """The ATen OpOverload an EdgeOpOverload wraps (op itself otherwise)."""
-    return getattr(op, "_op", op)
+    """The ATen OpOverload an EdgeOpOverload wraps (op itself otherwise: an
+    ATen OpOverload's own `_op` is its C++ function, not an overload)."""
+    return op._op if isinstance(op, EdgeOpOverload) else op
 
 
 def with_graph(ep, graph_module, signature):

@@ -32,21 +32,14 @@ also owns the signature, so it can name outputs that a rewrite replaced.
 """
 
 import copy
-import operator
 import os
 from typing import Iterable, List, Optional, Sequence, Union
 
-import torch
-from torch.export.graph_signature import (
-    ConstantArgument,
-    ExportGraphSignature,
-    OutputSpec,
-)
 
 from graft import GraftError, RewriteStats, Rules, rules_from
 from graft import _compat  # first: checks the torch / executorch versions
 from graft import _graft
-from graft._program import Program
+from graft.export import rewrite_program
 
 from executorch.exir.pass_base import ExportedProgramPassBase, ExportedProgramPassResult
 
@@ -79,19 +72,6 @@ def rewrite_json(
     return out, RewriteStats.from_driver(stats)
 
 
-def _updated_signature(sig: ExportGraphSignature, gm) -> ExportGraphSignature:
-    outputs = gm.graph.output_node().args[0]
-    if len(outputs) != len(sig.output_specs):
-        raise GraftError("graft changed the number of outputs")
-    specs = []
-    for spec, node in zip(sig.output_specs, outputs):
-        arg = spec.arg
-        if not isinstance(arg, ConstantArgument) and isinstance(node, torch.fx.Node):
-            arg = type(arg)(name=node.name)
-        specs.append(OutputSpec(kind=spec.kind, arg=arg, target=spec.target))
-    return ExportGraphSignature(input_specs=list(sig.input_specs), output_specs=specs)
-
-
 class GraftPass(ExportedProgramPassBase):
     """Runs graft's rules on an edge program, before partitioning.
 
@@ -121,18 +101,10 @@ class GraftPass(ExportedProgramPassBase):
         self.created_ops: List = []
 
     def call(self, exported_program) -> ExportedProgramPassResult:
-        program = Program(exported_program)
-        edits, stats = _graft.rewrite_program(
-            program.text(), self.rules, self.only, self.disable, self.verify_each)
-        self.stats = RewriteStats.from_driver(stats)
-        self.created_ops = []
-        if self.stats.rewrites == 0:
+        result, self.stats, self.created_ops = rewrite_program(
+            exported_program, self.rules, self.only, self.disable, self.verify_each)
+        if result is exported_program:
             return ExportedProgramPassResult(exported_program, False)
-        gm, created = program.apply(edits)
-        self.created_ops = sorted({n.target for n in created
-                                   if n.target is not operator.getitem}, key=str)
-        result = _compat.with_graph(
-            exported_program, gm, _updated_signature(exported_program.graph_signature, gm))
         rejected = _compat.rejecting_verifiers(exported_program, self.created_ops)
         if rejected:
             self._accept(exported_program, result, _edge_exceptions(rejected))
