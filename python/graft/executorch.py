@@ -35,7 +35,6 @@ import copy
 import os
 from typing import Iterable, List, Optional, Sequence, Union
 
-
 from graft import GraftError, RewriteStats, Rules, rules_from
 from graft import _compat  # first: checks the torch / executorch versions
 from graft import _graft
@@ -82,6 +81,9 @@ class GraftPass(ExportedProgramPassBase):
     applied, refused and why).
     The program passed in is not modified: the result is a copy with a new
     graph module and signature (weights and constants are shared).
+    No configuration: the non-core ops graft introduces (aten.linear, in a
+    model without nn.Linear) are added to the EdgeCompileConfig the program
+    was made under, which the manager verifies it with after the passes.
     """
 
     def __init__(
@@ -99,6 +101,9 @@ class GraftPass(ExportedProgramPassBase):
         self.stats: Optional[RewriteStats] = None
         # Edge ops the last run put into the graph (for verifier exceptions).
         self.created_ops: List = []
+        # The EdgeCompileConfig to extend with them when the caller owns it
+        # (rewrite()); otherwise the one the program was made under.
+        self._compile_config = None
 
     def call(self, exported_program) -> ExportedProgramPassResult:
         result, self.stats, self.created_ops = rewrite_program(
@@ -126,10 +131,6 @@ class GraftPass(ExportedProgramPassBase):
                 "EdgeCompileConfig(_core_aten_ops_exception_list=[...]) with those ops")
         _compat.accept_ops(config, ops)
         _compat.set_verifiers(after, [_compat.edge_verifier_accepting(v, ops) for v in before.verifiers])
-
-    # The config to extend when the caller owns it (rewrite()); otherwise the
-    # one the program was made under.
-    _compile_config = None
 
 
 def _edge_exceptions(ops) -> List:
