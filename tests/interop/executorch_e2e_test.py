@@ -244,6 +244,18 @@ class EndToEndTest(unittest.TestCase):
         self.assertIn(torch.ops.aten.linear.default,
                       rewritten.compile_config._core_aten_ops_exception_list)
 
+    def test_program_without_a_compile_config_is_refused_clearly(self):
+        """An edge program whose verifier holds no EdgeCompileConfig (made
+        outside to_edge): graft cannot make its manager accept linear, and
+        says so instead of leaving a program the manager will refuse."""
+        from executorch.exir.verification.verifier import EXIREdgeDialectVerifier
+
+        edge = to_edge(torch.export.export(TiedOnly().eval(),
+                                           (torch.randint(0, 100, (1, 8)),))).exported_program()
+        _compat.set_verifiers(edge, [EXIREdgeDialectVerifier(class_only=True)])
+        with self.assertRaisesRegex(GraftError, "introduced aten.linear.default.*no EdgeCompileConfig"):
+            GraftPass()(edge)
+
     def test_user_input_named_like_a_parameter_is_not_rewritten(self):
         model = ParameterLookalike().eval()
         inputs = (torch.randn(5, 4), torch.randn(8, 4))
