@@ -31,7 +31,8 @@ import torch  # noqa: E402
 from decoder import N_VOCAB, example_inputs, make_decoder  # noqa: E402
 from run import MATMULS, op_name, outside_delegates, time_programs  # noqa: E402
 
-QUANTIZED_WEIGHT = "quantized_decomposed.dequantize_per_channel.default"
+# What an int8 per-channel weight reads through after convert_pt2e.
+QUANTIZED_WEIGHT = "dequantize_per_channel.default"
 
 
 def quantize(ep):
@@ -91,7 +92,7 @@ def lower(variant, graft_before, graft_after):
     outside = outside_delegates(lowered.exported_program().graph_module)
     gemms = [n for n in outside if op_name(n) in MATMULS]
     logits_outside = any(n.meta["val"].shape[-1] == N_VOCAB for n in gemms)
-    int8 = weight.endswith("dequantize_per_channel.default")
+    int8 = weight == QUANTIZED_WEIGHT
     buffer = lowered.to_executorch().buffer
     print(f"  {variant}: {stats or 'no graft'}", flush=True)
     return {
