@@ -1,8 +1,9 @@
 """graft: graph rewrite rules for PyTorch/ExecuTorch programs.
 
 graft's C++ engine runs in this process (graft._graft). This package holds
-the rule sets and the text-form entry point; graft.executorch is the
-ExecuTorch pass.
+the rule sets and the text-form entry point; graft.export rewrites the
+ExportedProgram torch.export returns (before quantization), graft.executorch
+is the ExecuTorch pass.
 
     import graft
     rules = graft.parse_rules("rule r:\\n  mm(x, transpose(const W)) -> linear(x, W)\\n")

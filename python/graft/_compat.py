@@ -82,8 +82,9 @@ def aten_op(qualified: str):
 
 
 def aten_of(op):
-    """The ATen OpOverload an EdgeOpOverload wraps (op itself otherwise)."""
-    return getattr(op, "_op", op)
+    """The ATen OpOverload an EdgeOpOverload wraps (op itself otherwise: an
+    ATen OpOverload's own `_op` is its C++ function, not an overload)."""
+    return op._op if isinstance(op, EdgeOpOverload) else op
 
 
 def with_graph(ep, graph_module, signature):
@@ -114,13 +115,33 @@ def set_verifiers(ep, verifiers) -> None:
     ep._verifiers = verifiers
 
 
-def core_aten_exceptions(config) -> list:
-    """EdgeCompileConfig's list of ops its verifier accepts beyond core ATen."""
-    return list(getattr(config, "_core_aten_ops_exception_list", []) or [])
+def compile_config_of(ep):
+    """The EdgeCompileConfig edge program `ep` was made under, or None.
+
+    to_edge and to_edge_transform_and_lower give the program an edge verifier
+    built from their EdgeCompileConfig, and keep that same object as the
+    EdgeProgramManager's compile_config, with which EdgeProgramManager.transform
+    verifies the program after the transform passes. ExecuTorch keeps no
+    public reference from the program to it: only the verifier class's
+    closure (exir/verification/verifier.py, EXIREdgeDialectVerifier) holds it.
+    """
+    import inspect
+
+    for verifier in ep.verifiers:
+        if getattr(verifier, "dialect", None) != "EDGE":
+            continue
+        config = inspect.getclosurevars(verifier.__init__).nonlocals.get("edge_compile_config")
+        if config is not None:
+            return config
+    return None
 
 
-def set_core_aten_exceptions(config, ops: list) -> None:
-    config._core_aten_ops_exception_list = ops
+def accept_ops(config, ops) -> None:
+    """Adds ATen overloads `ops` to EdgeCompileConfig `config`'s list of ops
+    its verifier accepts beyond core ATen (as to_edge_transform_and_lower
+    adds a partitioner's preserved ops to it)."""
+    have = list(getattr(config, "_core_aten_ops_exception_list", []) or [])
+    config._core_aten_ops_exception_list = have + [op for op in ops if op not in have]
 
 
 def edge_verifier_accepting(verifier, ops):

@@ -32,21 +32,13 @@ also owns the signature, so it can name outputs that a rewrite replaced.
 """
 
 import copy
-import operator
 import os
 from typing import Iterable, List, Optional, Sequence, Union
-
-import torch
-from torch.export.graph_signature import (
-    ConstantArgument,
-    ExportGraphSignature,
-    OutputSpec,
-)
 
 from graft import GraftError, RewriteStats, Rules, rules_from
 from graft import _compat  # first: checks the torch / executorch versions
 from graft import _graft
-from graft._program import Program
+from graft.export import rewrite_program
 
 from executorch.exir.pass_base import ExportedProgramPassBase, ExportedProgramPassResult
 
@@ -54,7 +46,6 @@ __all__ = [
     "GraftPass",
     "GraftError",
     "RewriteStats",
-    "edge_compile_config",
     "rewrite",
     "rewrite_json",
 ]
@@ -80,19 +71,6 @@ def rewrite_json(
     return out, RewriteStats.from_driver(stats)
 
 
-def _updated_signature(sig: ExportGraphSignature, gm) -> ExportGraphSignature:
-    outputs = gm.graph.output_node().args[0]
-    if len(outputs) != len(sig.output_specs):
-        raise GraftError("graft changed the number of outputs")
-    specs = []
-    for spec, node in zip(sig.output_specs, outputs):
-        arg = spec.arg
-        if not isinstance(arg, ConstantArgument) and isinstance(node, torch.fx.Node):
-            arg = type(arg)(name=node.name)
-        specs.append(OutputSpec(kind=spec.kind, arg=arg, target=spec.target))
-    return ExportGraphSignature(input_specs=list(sig.input_specs), output_specs=specs)
-
-
 class GraftPass(ExportedProgramPassBase):
     """Runs graft's rules on an edge program, before partitioning.
 
@@ -103,6 +81,9 @@ class GraftPass(ExportedProgramPassBase):
     applied, refused and why).
     The program passed in is not modified: the result is a copy with a new
     graph module and signature (weights and constants are shared).
+    No configuration: the non-core ops graft introduces (aten.linear, in a
+    model without nn.Linear) are added to the EdgeCompileConfig the program
+    was made under, which the manager verifies it with after the passes.
     """
 
     def __init__(
@@ -120,51 +101,36 @@ class GraftPass(ExportedProgramPassBase):
         self.stats: Optional[RewriteStats] = None
         # Edge ops the last run put into the graph (for verifier exceptions).
         self.created_ops: List = []
+        # The EdgeCompileConfig to extend with them when the caller owns it
+        # (rewrite()); otherwise the one the program was made under.
+        self._compile_config = None
 
     def call(self, exported_program) -> ExportedProgramPassResult:
-        program = Program(exported_program)
-        edits, stats = _graft.rewrite_program(
-            program.text(), self.rules, self.only, self.disable, self.verify_each)
-        self.stats = RewriteStats.from_driver(stats)
-        self.created_ops = []
-        if self.stats.rewrites == 0:
+        result, self.stats, self.created_ops = rewrite_program(
+            exported_program, self.rules, self.only, self.disable, self.verify_each)
+        if result is exported_program:
             return ExportedProgramPassResult(exported_program, False)
-        gm, created = program.apply(edits)
-        self.created_ops = sorted({n.target for n in created
-                                   if n.target is not operator.getitem}, key=str)
-        result = _compat.with_graph(
-            exported_program, gm, _updated_signature(exported_program.graph_signature, gm))
         rejected = _compat.rejecting_verifiers(exported_program, self.created_ops)
         if rejected:
-            if not self._extend_verifiers:
-                names = ", ".join(str(_compat.aten_of(op)) for op in rejected)
-                raise GraftError(
-                    f"graft's rules introduced {names}, which this program's edge verifier does not "
-                    "accept (to_edge_transform_and_lower accepts aten.linear only when the "
-                    "partitioner preserves it, i.e. when the model already has an nn.Linear). Pass "
-                    "compile_config=graft.executorch.edge_compile_config() to "
-                    "to_edge_transform_and_lower, or use graft.executorch.rewrite(to_edge(ep)).")
-            _compat.set_verifiers(result, [_compat.edge_verifier_accepting(v, _edge_exceptions(rejected))
-                                           for v in exported_program.verifiers])
+            self._accept(exported_program, result, _edge_exceptions(rejected))
         return ExportedProgramPassResult(result, True)
 
-    _extend_verifiers = False  # set by rewrite(), which also extends the manager's config
-
-
-# Non-core-ATen ops graft's catalogue can introduce.
-def _graft_ops() -> List:
-    return [torch.ops.aten.linear.default]
-
-
-def edge_compile_config(base=None):
-    """An EdgeCompileConfig whose verifier accepts the ops graft's rules
-    introduce (aten.linear), for to_edge / to_edge_transform_and_lower."""
-    from executorch.exir import EdgeCompileConfig
-
-    config = copy.copy(base) if base is not None else EdgeCompileConfig()
-    ops = _compat.core_aten_exceptions(config)
-    _compat.set_core_aten_exceptions(config, ops + [op for op in _graft_ops() if op not in ops])
-    return config
+    def _accept(self, before, after, ops) -> None:
+        """Makes the rewritten program's verifiers, and the EdgeCompileConfig
+        its manager verifies it with after the transform passes, accept `ops`:
+        the non-core ATen ops graft introduced (aten.linear, in a program
+        whose partitioner preserved none because the model has no nn.Linear).
+        to_edge_transform_and_lower does the same for the ops a partitioner
+        preserves; without it the manager refuses the rewritten program."""
+        config = self._compile_config or _compat.compile_config_of(before)
+        if config is None:
+            raise GraftError(
+                f"graft's rules introduced {', '.join(map(str, ops))}, which this program's "
+                "verifier does not accept, and the program carries no EdgeCompileConfig to extend "
+                "(it was not made by to_edge or to_edge_transform_and_lower); give its manager "
+                "EdgeCompileConfig(_core_aten_ops_exception_list=[...]) with those ops")
+        _compat.accept_ops(config, ops)
+        _compat.set_verifiers(after, [_compat.edge_verifier_accepting(v, ops) for v in before.verifiers])
 
 
 def _edge_exceptions(ops) -> List:
@@ -181,24 +147,10 @@ def rewrite(edge_program_manager, rules: RuleSource = None, **kwargs):
     """Applies graft to every method of an EdgeProgramManager (from to_edge).
 
     Returns a new EdgeProgramManager; call .to_backend(partitioner) on it.
-    Ops the rules introduce that are not core ATen (aten.linear) are added to
-    the manager's EdgeCompileConfig exception list, so the edge verifier
-    accepts them, as to_edge_transform_and_lower does for a partitioner's
-    preserved ops. kwargs go to GraftPass.
+    The manager passed in is left as it was: the new one verifies with a copy
+    of its EdgeCompileConfig, extended with the non-core ATen ops the rules
+    introduce (aten.linear). kwargs go to GraftPass.
     """
     graft_pass = GraftPass(rules, **kwargs)
-    graft_pass._extend_verifiers = True
-    config = copy.copy(edge_program_manager.compile_config)
-    # The list is read when the verifier runs, after the pass: extend it then.
-    exceptions = _compat.core_aten_exceptions(config)
-    _compat.set_core_aten_exceptions(config, exceptions)
-
-    class _Recording(ExportedProgramPassBase):
-        def call(self, ep):
-            res = graft_pass.call(ep)
-            for op in _edge_exceptions(graft_pass.created_ops):
-                if op not in exceptions:
-                    exceptions.append(op)
-            return res
-
-    return edge_program_manager.transform([_Recording()], compile_config=config)
+    graft_pass._compile_config = copy.deepcopy(edge_program_manager.compile_config)
+    return edge_program_manager.transform([graft_pass], compile_config=graft_pass._compile_config)

@@ -22,7 +22,7 @@ from executorch.runtime import Runtime
 
 import graft
 from graft import _compat
-from graft.executorch import GraftError, GraftPass, edge_compile_config, rewrite
+from graft.executorch import GraftError, GraftPass, rewrite
 
 MATMULS = ("aten.mm.default", "aten.bmm.default", "aten.addmm.default", "aten.linear.default")
 
@@ -57,6 +57,36 @@ class TiedOnly(torch.nn.Module):
 
     def forward(self, tokens):
         return torch.relu(self.emb(tokens)) @ self.emb.weight.T
+
+
+class TwoDimensional(torch.nn.Module):
+    """The only GEMM is a 2-D x @ W.T."""
+
+    def __init__(self):
+        super().__init__()
+        self.W = torch.nn.Parameter(torch.randn(12, 8))
+
+    def forward(self, x):
+        return x @ self.W.T
+
+
+class MatmulBias(torch.nn.Module):
+    """torch.matmul(x, W.transpose(0, 1)) + b, on a rank-3 input."""
+
+    def __init__(self):
+        super().__init__()
+        self.W = torch.nn.Parameter(torch.randn(12, 8))
+        self.b = torch.nn.Parameter(torch.randn(12))
+
+    def forward(self, x):
+        return torch.matmul(x, self.W.transpose(0, 1)) + self.b
+
+
+class NothingToRewrite(torch.nn.Module):
+    """No GEMM graft has a rule for."""
+
+    def forward(self, x):
+        return torch.tanh(x) * 2
 
 
 class ParameterLookalike(torch.nn.Module):
@@ -156,28 +186,76 @@ class EndToEndTest(unittest.TestCase):
         self.assertFalse([op for op in left if op in MATMULS], left)
         torch.testing.assert_close(run_pte(lowered, self.inputs), self.expected, atol=1e-4, rtol=1e-4)
 
-    def test_model_without_linear_needs_the_compile_config(self):
-        model = TiedOnly().eval()
-        inputs = (torch.randint(0, 100, (1, 8)),)
-        ep = torch.export.export(model, inputs)
-        with self.assertRaises(Exception) as ctx:
-            to_edge_transform_and_lower(ep, transform_passes=[GraftPass()],
-                                        partitioner=[XnnpackPartitioner()])
-        chain, e = [], ctx.exception
-        while e is not None:
-            chain.append(e)
-            e = e.__cause__
-        self.assertTrue(any(isinstance(x, GraftError) and "edge_compile_config" in str(x)
-                            for x in chain), [str(x)[:200] for x in chain])
+    def check_lowers_without_configuration(self, model, inputs, rewrites, dynamic_shapes=None,
+                                           runs=()):
+        """GraftPass with no arguments in to_edge_transform_and_lower, and
+        rewrite(to_edge(ep)): some rewrites or none (`rewrites`; how many
+        depends on the catalogue), every GEMM delegated to XNNPACK, the .pte
+        equal to eager on `inputs` and on each of `runs`."""
+        ep = torch.export.export(model, inputs, dynamic_shapes=dynamic_shapes)
+        graft_pass = GraftPass()
+        two_step = rewrite(to_edge(ep)).to_backend(XnnpackPartitioner())
+        for lowered in (to_edge_transform_and_lower(
+                ep, transform_passes=[graft_pass], partitioner=[XnnpackPartitioner()]), two_step):
+            left = outside(lowered.exported_program())
+            self.assertFalse([op for op in left if op in MATMULS], left)
+            program = Runtime.get().load_program(lowered.to_executorch().buffer)
+            for args in (inputs,) + tuple(runs):
+                with torch.no_grad():
+                    expected = model(*args)
+                out = program.load_method("forward").execute(list(args))[0]
+                torch.testing.assert_close(out, expected, atol=1e-4, rtol=1e-4)
+        self.assertEqual(graft_pass.stats.rewrites > 0, rewrites, graft_pass.stats.report)
 
-        lowered = to_edge_transform_and_lower(
-            ep, transform_passes=[GraftPass()], partitioner=[XnnpackPartitioner()],
-            compile_config=edge_compile_config())
-        left = outside(lowered.exported_program())
-        self.assertFalse([op for op in left if op in MATMULS], left)
-        with torch.no_grad():
-            expected = model(*inputs)
-        torch.testing.assert_close(run_pte(lowered, inputs), expected, atol=1e-4, rtol=1e-4)
+    def test_no_configuration_2d_matmul_with_transposed_weight(self):
+        self.check_lowers_without_configuration(TwoDimensional().eval(), (torch.randn(5, 8),), True)
+
+    def test_no_configuration_matmul_transpose_plus_bias(self):
+        self.check_lowers_without_configuration(MatmulBias().eval(), (torch.randn(2, 5, 8),), True)
+
+    def test_no_configuration_tied_embedding_head(self):
+        self.check_lowers_without_configuration(
+            TiedOnly().eval(), (torch.randint(0, 100, (1, 8)),), True)
+
+    def test_no_configuration_nothing_to_rewrite(self):
+        self.check_lowers_without_configuration(NothingToRewrite(), (torch.randn(3, 4),), False)
+
+    def test_no_configuration_dynamic_sequence_length(self):
+        seq = torch.export.Dim("seq", min=2, max=64)
+        self.check_lowers_without_configuration(
+            TinyDecoder().eval(), (torch.randint(0, 300, (1, 16)),), True,
+            dynamic_shapes=({1: seq},), runs=[(torch.randint(0, 300, (1, 40)),)])
+
+    def test_user_config_is_extended_not_replaced(self):
+        """A compile_config the user passes keeps what it had and gains linear."""
+        from executorch.exir import EdgeCompileConfig
+
+        config = EdgeCompileConfig(_core_aten_ops_exception_list=[torch.ops.aten.gelu.default])
+        to_edge_transform_and_lower(torch.export.export(TiedOnly().eval(), (torch.randint(0, 100, (1, 8)),)),
+                                    transform_passes=[GraftPass()],
+                                    partitioner=[XnnpackPartitioner()], compile_config=config)
+        self.assertIn(torch.ops.aten.gelu.default, config._core_aten_ops_exception_list)
+        self.assertIn(torch.ops.aten.linear.default, config._core_aten_ops_exception_list)
+
+    def test_rewrite_leaves_the_managers_config_alone(self):
+        edge = to_edge(torch.export.export(TwoDimensional().eval(), (torch.randn(5, 8),)))
+        before = list(edge.compile_config._core_aten_ops_exception_list)
+        rewritten = rewrite(edge)
+        self.assertEqual(edge.compile_config._core_aten_ops_exception_list, before)
+        self.assertIn(torch.ops.aten.linear.default,
+                      rewritten.compile_config._core_aten_ops_exception_list)
+
+    def test_program_without_a_compile_config_is_refused_clearly(self):
+        """An edge program whose verifier holds no EdgeCompileConfig (made
+        outside to_edge): graft cannot make its manager accept linear, and
+        says so instead of leaving a program the manager will refuse."""
+        from executorch.exir.verification.verifier import EXIREdgeDialectVerifier
+
+        edge = to_edge(torch.export.export(TiedOnly().eval(),
+                                           (torch.randint(0, 100, (1, 8)),))).exported_program()
+        _compat.set_verifiers(edge, [EXIREdgeDialectVerifier(class_only=True)])
+        with self.assertRaisesRegex(GraftError, "introduced aten.linear.default.*no EdgeCompileConfig"):
+            GraftPass()(edge)
 
     def test_user_input_named_like_a_parameter_is_not_rewritten(self):
         model = ParameterLookalike().eval()
@@ -188,8 +266,7 @@ class EndToEndTest(unittest.TestCase):
 
         graft_pass, census = GraftPass(), Census()
         lowered = to_edge_transform_and_lower(
-            ep, transform_passes=[graft_pass, census], partitioner=[XnnpackPartitioner()],
-            compile_config=edge_compile_config())
+            ep, transform_passes=[graft_pass, census], partitioner=[XnnpackPartitioner()])
         self.assertEqual(graft_pass.stats.applied.get("mm_transposed_weight_to_linear"), 1)
         linear = [n for n in census.graph.nodes if op_name(n) == "aten.linear.default"]
         self.assertEqual(len(linear), 1)
@@ -202,7 +279,7 @@ class EndToEndTest(unittest.TestCase):
         torch.testing.assert_close(run_pte(lowered, inputs), expected, atol=1e-4, rtol=1e-4)
 
     def test_pass_leaves_its_input_program_alone_and_takes_rule_files(self):
-        edge = to_edge(self.ep, compile_config=edge_compile_config()).exported_program()
+        edge = to_edge(self.ep).exported_program()
         before = [(n.name, str(n.target)) for n in edge.graph.nodes]
         with tempfile.TemporaryDirectory() as d:
             rules = os.path.join(d, "mine.rules")
@@ -227,7 +304,7 @@ class EndToEndTest(unittest.TestCase):
             self.assertIn("mine.rules:2:", str(ctx.exception))
 
     def test_rules_as_text_and_per_rule_stats(self):
-        edge = to_edge(self.ep, compile_config=edge_compile_config()).exported_program()
+        edge = to_edge(self.ep).exported_program()
         rules = graft.parse_rules(
             "rule logits:\n  view_copy(mm(view_copy(x, _), transpose(const W)), _) -> linear(x, W)\n"
             "rule never:\n  relu(relu(x)) -> relu(x)\n", "inline.rules")

@@ -13,7 +13,7 @@ from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPar
 from executorch.exir import to_edge_transform_and_lower
 
 import graft
-from graft.executorch import GraftPass, edge_compile_config
+from graft.executorch import GraftPass
 
 
 class Logits(torch.nn.Module):
@@ -37,7 +37,7 @@ def main():
     graft_pass = GraftPass()
     lowered = to_edge_transform_and_lower(
         torch.export.export(model, inputs), transform_passes=[graft_pass],
-        partitioner=[XnnpackPartitioner()], compile_config=edge_compile_config())
+        partitioner=[XnnpackPartitioner()])
     applied = graft_pass.stats.applied.get("mm_transposed_weight_to_linear")
     if applied != 1:
         sys.exit(f"expected one mm_transposed_weight_to_linear rewrite, got {graft_pass.stats}")
