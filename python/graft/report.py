@@ -94,7 +94,7 @@ class OutsideOp:
     misses: List[Miss] = dataclasses.field(default_factory=list)
 
     @property
-    def is_gemm(self) -> bool:
+    def counts_flops(self) -> bool:
         return self.kind in ("gemm", "conv")
 
 
@@ -111,11 +111,11 @@ class Lowering:
     stats: Optional[RewriteStats] = None  # GraftPass's, when it ran
 
     def delegated_flops(self) -> float:
-        outside = sum(o.cost or 0 for o in self.outside if o.is_gemm)
+        outside = sum(o.cost or 0 for o in self.outside if o.counts_flops)
         return 1.0 - outside / self.flops if self.flops else 1.0
 
     def delegated_elements(self) -> float:
-        outside = sum(o.cost or 0 for o in self.outside if not o.is_gemm)
+        outside = sum(o.cost or 0 for o in self.outside if not o.counts_flops)
         return 1.0 - outside / self.elements if self.elements else 1.0
 
 
@@ -286,9 +286,11 @@ def _cost(node):
     out = _tensors(node.meta.get("val"))
     if name in _GEMM_LHS or name == _CONV:
         ins = [a.meta.get("val") if isinstance(a, torch.fx.Node) else None for a in node.args]
-        if name == _CONV:  # (x, w, ...): each output (input, if transposed) element
-            transposed = len(node.args) > 6 and bool(node.args[6])  # sees w's other dims
-            base, k = (ins[0], ins[1].shape[1:]) if transposed else (out[0], ins[1].shape[1:])
+        if name == _CONV:
+            # Each output element (each input element, when transposed) is a
+            # dot product over the weight's dims past the first.
+            transposed = len(node.args) > 6 and bool(node.args[6])
+            base, k = (ins[0] if transposed else out[0]), ins[1].shape[1:]
             kind = "conv"
         else:
             base, k = out[0], ins[_GEMM_LHS[name]].shape[-1:]
@@ -358,15 +360,15 @@ def _delegated(low: Lowering) -> List[str]:
     return lines
 
 
-def _op_lines(ops: List[OutsideOp], total: int, label: str) -> List[str]:
-    """One row per GEMM; other ops grouped by (op, reasons, fixes)."""
+def _op_lines(ops: List[OutsideOp], total: int, grouped: bool) -> List[str]:
+    """Rows by share of `total`; `grouped`: one row per (op, reasons, fixes)."""
     out = []
 
     def key(o):
         return (o.op, tuple(o.reasons), tuple(f.rule for f in o.fixes))
 
     groups = [list(g) for _, g in itertools.groupby(sorted(ops, key=key), key=key)]
-    if label == "gemm":
+    if not grouped:
         groups = [[o] for g in groups for o in g]
     groups.sort(key=lambda g: -sum(o.cost or 0 for o in g))
     for g in groups:
@@ -399,16 +401,16 @@ def _text(r: DelegationReport) -> str:
     b = r.before
     lines = [f"graft delegation report: {r.name}",
              f"partitioner: {', '.join(r.partitioners)}; rules: {r.rules_name}", ""]
-    gemm = [o for o in b.outside if o.is_gemm]
-    other = [o for o in b.outside if not o.is_gemm]
+    gemm = [o for o in b.outside if o.counts_flops]
+    other = [o for o in b.outside if not o.counts_flops]
     lines += _delegated(b)
     lines.append(f"outside the delegates: {len(gemm)} GEMM/convolution op(s), {len(other)} other op(s)")
     if gemm:
         lines += ["", "GEMMs and convolutions outside the delegates (share of GEMM/convolution FLOPs):"]
-        lines += _op_lines(gemm, b.flops, "gemm")
+        lines += _op_lines(gemm, b.flops, grouped=False)
     if other:
         lines += ["", "other ops outside the delegates (share of elements written):"]
-        lines += _op_lines(other, b.elements, "other")
+        lines += _op_lines(other, b.elements, grouped=True)
     if r.after is not None:
         a = r.after
         applied = ", ".join(f"{name} x{s.applied}" for name, s in a.stats.rules.items()
@@ -459,8 +461,8 @@ def _dot(r: DelegationReport) -> str:
                               f"{count} op{'s' if count != 1 else ''}"}
         elif n.name in outside:
             o = outside[n.name]
-            total = low.flops if o.is_gemm else low.elements
-            share = f"{_pct((o.cost or 0) / total)} of {'FLOPs' if o.is_gemm else 'elements'}" \
+            total = low.flops if o.counts_flops else low.elements
+            share = f"{_pct((o.cost or 0) / total)} of {'FLOPs' if o.counts_flops else 'elements'}" \
                 if total else ""
             label = f"{o.op}\n{o.node}\n{share}"
             if o.fixes:

@@ -29,26 +29,32 @@ class Small(torch.nn.Module):
     h  x @ w.T on a rank-3 x: its mm's weight operand is a permute_copy (a
        catalogue rule makes it a linear);
     z  a GEMM whose weight is a user input (no rule can help);
-    c  cumsum, which XNNPACK has no config for."""
+    c  cumsum, which XNNPACK has no config for;
+    and a convolution XNNPACK delegates (its FLOPs count in the total)."""
 
     B, T, D, N = 2, 8, 16, 32
+    C, K = 4, 3  # the convolution's output channels and kernel (input channels: T)
 
     def __init__(self):
         super().__init__()
         self.w = torch.nn.Parameter(torch.randn(self.N, self.D))
+        self.conv = torch.nn.Conv1d(self.T, self.C, self.K)
 
     def forward(self, x, y):
         h = x @ self.w.t()
         z = x[0] @ y
-        return torch.cumsum(h, dim=-1), z
+        return torch.cumsum(h, dim=-1), z, self.conv(x)
 
     @classmethod
     def inputs(cls):
         return torch.randn(cls.B, cls.T, cls.D), torch.randn(cls.D, cls.T)
 
     @classmethod
-    def flops(cls):  # h's, z's
-        return 2 * cls.B * cls.T * cls.N * cls.D, 2 * cls.T * cls.T * cls.D
+    def flops(cls):
+        """h's, z's, the convolution's: 2 x output elements x (T x K)."""
+        conv_out = cls.B * cls.C * (cls.D - cls.K + 1)
+        return (2 * cls.B * cls.T * cls.N * cls.D, 2 * cls.T * cls.T * cls.D,
+                2 * conv_out * cls.T * cls.K)
 
 
 def export_small():
@@ -91,14 +97,15 @@ class SmallModelTest(unittest.TestCase):
         self.assertFalse([r for r in self.seen.records if isinstance(r.msg, WhyNoPartition)])
 
     def test_costs_and_shares(self):
-        h, z = Small.flops()
+        h, z, conv = Small.flops()
         before = self.report.before
-        self.assertEqual(before.flops, h + z)
+        self.assertEqual(before.flops, h + z + conv)
+        self.assertNotIn("aten.convolution.default", self.by_op)  # delegated
         mms = sorted(self.by_op["aten.mm.default"], key=lambda o: -o.cost)
         self.assertEqual([o.cost for o in mms], [h, z])
-        self.assertEqual(before.delegated_flops(), 0.0)
+        self.assertAlmostEqual(before.delegated_flops(), conv / (h + z + conv))
         self.assertEqual(self.by_op["aten.cumsum.default"][0].cost, Small.B * Small.T * Small.N)
-        self.assertAlmostEqual(self.report.after.delegated_flops(), h / (h + z))
+        self.assertAlmostEqual(self.report.after.delegated_flops(), (h + conv) / (h + z + conv))
 
     def test_reasons(self):
         for mm in self.by_op["aten.mm.default"]:
@@ -124,17 +131,19 @@ class SmallModelTest(unittest.TestCase):
         before = sorted(o.op for o in self.report.before.outside)
         before.remove("aten.mm.default")
         self.assertEqual(sorted(o.op for o in after.outside), before)
-        self.assertEqual([o.cost for o in after.outside if o.is_gemm], [Small.flops()[1]])
+        self.assertEqual([o.cost for o in after.outside if o.counts_flops], [Small.flops()[1]])
 
     def test_text(self):
         text = str(self.report)
-        h, z = Small.flops()
-        self.assertIn(f"{100 * h / (h + z):.1f}%  aten.mm.default", text)
+        h, z, conv = Small.flops()
+        total = h + z + conv
+        self.assertIn(f"{100 * h / total:.1f}%  aten.mm.default", text)
         self.assertIn(f"fix: {LOGITS_RULE} (rooted at ", text)
         self.assertIn("why: Expected weight to be a static param", text)
         self.assertIn("fix: none of the rules covers it", text)
         self.assertIn(f"after graft's rules (GraftPass: {LOGITS_RULE} x1)", text)
-        self.assertIn(f"delegated: {100 * h / (h + z):.1f}% of GEMM/convolution FLOPs", text)
+        self.assertIn(f"delegated: {100 * conv / total:.1f}% of GEMM/convolution FLOPs", text)
+        self.assertIn(f"delegated: {100 * (h + conv) / total:.1f}% of GEMM/convolution FLOPs", text)
 
     def test_dot(self):
         dot = self.report.to_dot()
