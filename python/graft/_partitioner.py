@@ -6,23 +6,15 @@ the node and the reason at DEBUG level (gemm_configs.py: "Expected weight to
 be a static param", xnnpack_config.py: "invalid dtype", ...); `Refusals`
 collects those records while a lowering runs. A configuration-based
 partitioner (XNNPACK's) also implies a reason for an op it has no config for
-at all: `unsupported_reason`. Both read ExecuTorch internals, kept here: if a
-later ExecuTorch renames them, the report loses its reasons, not its numbers.
+at all: `unsupported_reason`. Both read ExecuTorch internals, kept here
+(graft/_compat.py checks that ExecuTorch is a version they were read from).
 """
 
 import logging
 from typing import Dict, List, Optional
 
-try:  # ExecuTorch internals; see the module docstring.
-    from executorch.exir.backend.utils import WhyNoPartition
-except ImportError:  # pragma: no cover - depends on the installed ExecuTorch
-    WhyNoPartition = None
-try:
-    from executorch.exir.backend.canonical_partitioners.config_partitioner import (
-        format_target_name,
-    )
-except ImportError:  # pragma: no cover
-    format_target_name = None
+from executorch.exir.backend.canonical_partitioners.config_partitioner import format_target_name
+from executorch.exir.backend.utils import WhyNoPartition
 
 
 class Refusals(logging.Filter):
@@ -65,7 +57,7 @@ class Refusals(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.msg
-        if WhyNoPartition is not None and isinstance(msg, WhyNoPartition) and msg.node is not None:
+        if isinstance(msg, WhyNoPartition) and msg.node is not None:
             reasons = self.reasons.setdefault(msg.node.name, [])
             if msg.reason not in reasons:
                 reasons.append(msg.reason)
@@ -76,7 +68,7 @@ def unsupported_reason(partitioner, node) -> Optional[str]:
     """'XnnpackPartitioner has no config for aten.native_layer_norm.default'
     when `partitioner` is configuration-based and has none for `node`'s op."""
     configs = getattr(partitioner, "target_partitioner_configs", None)
-    if not isinstance(configs, dict) or format_target_name is None:
+    if not isinstance(configs, dict):
         return None
     name = getattr(node.target, "__name__", None)
     if not isinstance(name, str) or format_target_name(name) in configs:

@@ -19,6 +19,7 @@ import torch
 
 from executorch.exir.backend.utils import WhyNoPartition
 
+from graft._partitioner import Refusals
 from graft.report import delegation_report, main
 
 LOGITS_RULE = "view_mm_view_to_linear"
@@ -73,6 +74,36 @@ class _Records(logging.Handler):
 
     def emit(self, record):
         self.records.append(record)
+
+
+class RefusalsTest(unittest.TestCase):
+    """The partitioner's reasons are collected; the user's logging output is
+    what it would have been without the report."""
+
+    def log_refusal(self, logger):
+        graph = torch.fx.Graph()
+        node = graph.placeholder("x")
+        seen = _Records()
+        logger.addHandler(seen)
+        self.addCleanup(logger.removeHandler, seen)
+        with Refusals() as refusals:
+            WhyNoPartition(logger)(node, "no kernel for x")
+        return refusals.reasons, [r for r in seen.records if isinstance(r.msg, WhyNoPartition)]
+
+    def test_collected_and_not_printed(self):
+        logger = logging.getLogger("executorch.report_test.quiet")
+        reasons, printed = self.log_refusal(logger)
+        self.assertEqual(reasons, {"x": ["no kernel for x"]})
+        self.assertEqual(printed, [])
+        self.assertEqual(logger.level, logging.NOTSET)  # restored
+
+    def test_printed_when_the_user_asked_for_debug(self):
+        logger = logging.getLogger("executorch.report_test.verbose")
+        logger.setLevel(logging.DEBUG)
+        reasons, printed = self.log_refusal(logger)
+        self.assertEqual(reasons, {"x": ["no kernel for x"]})
+        self.assertEqual(len(printed), 1)
+        self.assertEqual(logger.level, logging.DEBUG)
 
 
 class SmallModelTest(unittest.TestCase):
