@@ -12,9 +12,9 @@ How it is found:
 1. The exported program is lowered (to_edge_transform_and_lower with the
    partitioner). The edge program the partitioner saw is kept, and the
    reasons it gave are collected as it runs (graft/_partitioner.py).
-2. Every op left outside the delegates gets its cost from its shapes:
-   GEMMs and convolutions in FLOPs, every other op in elements written. The
-   two are reported apart, as shares of the edge program's totals, since a
+2. Every op left outside the delegates gets its cost from its shapes
+   (graft/_cost.py): GEMMs and convolutions in FLOPs, every other op in
+   elements written. The two are reported apart, as shares of the edge program's totals, since a
    FLOP and an element copied are not the same work.
 3. graft's matchers run with explanations on the edge program
    (graft._graft.explain_program): a rule whose match covers an outside op
@@ -38,7 +38,7 @@ import torch
 
 from graft import CATALOGUE_DIR, GraftError, RewriteStats, Rules, rules_from
 from graft import _compat  # first: checks the torch / executorch versions
-from graft import _graft
+from graft import _cost, _graft
 from graft._partitioner import Refusals, unsupported_reason
 from graft._program import Program
 from graft.executorch import GraftPass, RuleSource, edge_compile_config
@@ -48,19 +48,6 @@ from executorch.exir.delegate import executorch_call_delegate
 from executorch.exir.pass_base import ExportedProgramPassBase, ExportedProgramPassResult
 
 __all__ = ["DelegationReport", "Lowering", "OutsideOp", "delegation_report", "main"]
-
-# The operand whose last dim is the reduced one (K): a GEMM does
-# 2 * numel(result) * K FLOPs.
-_GEMM_LHS = {
-    "aten.mm.default": 0,
-    "aten.bmm.default": 0,
-    "aten.matmul.default": 0,
-    "aten.linear.default": 0,
-    "aten.addmm.default": 1,
-    "aten.baddbmm.default": 1,
-}
-_CONV = "aten.convolution.default"
-
 
 @dataclasses.dataclass
 class Fix:
@@ -200,7 +187,7 @@ def _rules_name(source: RuleSource, rules: Rules) -> str:
     return f"{what} ({len(rules)} rule{'s' if len(rules) != 1 else ''})"
 
 
-# ---- Lowering and costs.
+# ---- Lowering.
 
 
 class _Snapshot(ExportedProgramPassBase):
@@ -221,8 +208,8 @@ def _lower(ep, partitioners, passes, compile_config) -> Lowering:
             ep, transform_passes=passes + [snapshot], partitioner=partitioners, **kwargs)
     lowered = manager.exported_program()
     flops = elements = unknown = 0
-    for node in _ops(snapshot.program.graph_module):
-        kind, cost = _cost(node)
+    for node in _cost.tensor_ops(snapshot.program.graph_module):
+        kind, cost = _cost.cost(node)
         if cost is None:
             unknown += 1
         elif kind == "other":
@@ -230,90 +217,16 @@ def _lower(ep, partitioners, passes, compile_config) -> Lowering:
         else:
             flops += cost
     outside = []
-    for node in _ops(lowered.graph_module):
-        kind, cost = _cost(node)
-        op = OutsideOp(node=node.name, op=_op_name(node), kind=kind, cost=cost, shapes=_shapes(node))
+    for node in _cost.tensor_ops(lowered.graph_module):
+        kind, cost = _cost.cost(node)
+        op = OutsideOp(node=node.name, op=_cost.op_name(node), kind=kind, cost=cost,
+                       shapes=_cost.shapes(node))
         op.reasons = list(refusals.reasons.get(node.name, ()))
         if not op.reasons:
             op.reasons = [r for r in (unsupported_reason(p, node) for p in partitioners) if r][:1]
         outside.append(op)
     return Lowering(edge=snapshot.program, lowered=lowered, outside=outside, flops=flops,
                     elements=elements, unknown=unknown)
-
-
-def _ops(gm):
-    """The graph's tensor ops: not the delegates, tuple reads or SymInt math."""
-    for node in gm.graph.nodes:
-        if (node.op == "call_function" and node.target is not executorch_call_delegate
-                and isinstance(node.target, (_compat.EdgeOpOverload, _compat.OpOverload))
-                and _tensors(node.meta.get("val"))):
-            yield node
-
-
-def _op_name(node) -> str:
-    return str(_compat.aten_of(node.target))
-
-
-def _tensors(val) -> list:
-    if isinstance(val, torch.Tensor):
-        return [val]
-    if isinstance(val, (list, tuple)):
-        return [v for v in val if isinstance(v, torch.Tensor)]
-    return []
-
-
-def _size(s) -> Optional[int]:
-    """A dim as an int; a symbolic one at its example value (its hint)."""
-    if isinstance(s, int):
-        return s
-    hint = getattr(getattr(s, "node", None), "hint", None)
-    return int(hint) if hint is not None else None
-
-
-def _numel(t: torch.Tensor) -> Optional[int]:
-    n = 1
-    for s in t.shape:
-        s = _size(s)
-        if s is None:
-            return None
-        n *= s
-    return n
-
-
-def _cost(node):
-    """(kind, cost): FLOPs of a GEMM or convolution, else elements written."""
-    name = _op_name(node)
-    out = _tensors(node.meta.get("val"))
-    if name in _GEMM_LHS or name == _CONV:
-        ins = [a.meta.get("val") if isinstance(a, torch.fx.Node) else None for a in node.args]
-        if name == _CONV:
-            # Each output element (each input element, when transposed) is a
-            # dot product over the weight's dims past the first.
-            transposed = len(node.args) > 6 and bool(node.args[6])
-            base, k = (ins[0] if transposed else out[0]), ins[1].shape[1:]
-            kind = "conv"
-        else:
-            base, k = out[0], ins[_GEMM_LHS[name]].shape[-1:]
-            kind = "gemm"
-        n, ks = _numel(base), [_size(s) for s in k]
-        if n is None or None in ks:
-            return kind, None
-        flops = 2 * n
-        for s in ks:
-            flops *= s
-        return kind, flops
-    counts = [_numel(t) for t in out]
-    return "other", None if None in counts else sum(counts)
-
-
-def _shapes(node) -> str:
-    def shape(v):
-        return "[" + ", ".join(str(s) for s in v.shape) + "]"
-
-    ins = [shape(a.meta["val"]) for a in node.args
-           if isinstance(a, torch.fx.Node) and isinstance(a.meta.get("val"), torch.Tensor)]
-    outs = [shape(t) for t in _tensors(node.meta.get("val"))]
-    return f"{' x '.join(ins)} -> {', '.join(outs)}"
 
 
 # ---- graft's explanations.
@@ -455,7 +368,7 @@ def _dot(r: DelegationReport) -> str:
         elif n.op == "call_function" and n.target is executorch_call_delegate:
             delegates += 1
             lowered_module = getattr(gm, n.args[0].target)
-            count = sum(1 for _ in _ops(lowered_module.original_module.graph_module))
+            count = sum(1 for _ in _cost.tensor_ops(lowered_module.original_module.graph_module))
             attrs = {"shape": "box3d", "style": "filled", "fillcolor": "#d9ead3",
                      "label": f"{lowered_module.backend_id} delegate {delegates}\n"
                               f"{count} op{'s' if count != 1 else ''}"}
