@@ -5,7 +5,8 @@
 // text form (back: the result printed), or an ExecuTorch serialized program
 // (graft/interop/exir_json.h owns the mapping between edge ops and graft's
 // IR, so this file adds none; back: the edits that turn the program into
-// the result, or the rewritten document). The driver's statistics come back
+// the result, or the rewritten document, or the rules' explanations without
+// rewriting). The driver's statistics come back
 // as Python objects. Errors are graft.GraftError, whose message is graft's
 // own (file:line:col where graft has one). The GIL is released while C++
 // works.
@@ -132,6 +133,50 @@ graft::DriverResult Run(graft::Graph& g, const Rules& rules, const graft::Driver
   return Unwrap(graft::ApplyRules(g, rules.set, o));
 }
 
+// An imported node's name in the program (the importer's provenance,
+// graft/interop/provenance.h).
+std::string NodeName(const graft::Graph& g, const graft::Node* n) {
+  return graft::Provenance::Parse(g.loc(n->loc())).node;
+}
+
+// graft::Explain for every rule of `rules` on the program, as Python objects:
+//   [{"rule": name, "root": node, "matched": bool, "where": "operand 1 of root",
+//     "reason": text, "covered": [node, ...] (when matched: root first)}]
+// graft.report reads which rule's match covers an op the partitioner left
+// out, and why the rules rooted near it do not match.
+nb::list ExplainProgram(const std::string& program, const Rules& rules, const std::string& filename) {
+  struct RuleLines {
+    const graft::Rule* rule;
+    std::vector<graft::ExplainLine> lines;
+  };
+  graft::exir::Program p = [&] {
+    nb::gil_scoped_release unlocked;
+    return ReadProgram(program, filename);
+  }();
+  const graft::Graph& g = p.graph();
+  std::vector<RuleLines> all;
+  {
+    nb::gil_scoped_release unlocked;
+    for (const auto& r : rules.set) all.push_back({r.get(), graft::Explain(g, *r)});
+  }
+  nb::list out;
+  for (const RuleLines& rl : all) {
+    for (const graft::ExplainLine& l : rl.lines) {
+      nb::list covered;
+      for (const graft::Node* n : l.covered) covered.append(NodeName(g, n));
+      nb::dict d;
+      d["rule"] = rl.rule->name();
+      d["root"] = NodeName(g, l.root);
+      d["matched"] = l.matched;
+      d["where"] = l.where;
+      d["reason"] = l.reason;
+      d["covered"] = covered;
+      out.append(d);
+    }
+  }
+  return out;
+}
+
 // What a rewrite did to an imported program, as edits the caller replays on
 // the graph it was imported from (graft/_program.py). Values are named by
 // their names in the program; a value graft created is "%<k>", which no
@@ -169,7 +214,7 @@ class EditRecorder {
         pending.push_back(Created(n));
         continue;
       }
-      std::string name = NodeName(n);
+      std::string name = NodeName(g_, n);
       for (nb::dict& d : pending) {
         d["before"] = name;
         created.append(d);
@@ -185,7 +230,7 @@ class EditRecorder {
       created.append(d);
     }
     for (const auto& [n, ops] : operands_) {
-      if (!live.contains(n)) erased.append(NodeName(n));
+      if (!live.contains(n)) erased.append(NodeName(g_, n));
     }
     for (size_t i = 0; i < g_.num_outputs(); ++i) outputs.append(Name(g_.output(i)));
     nb::dict out;
@@ -201,10 +246,6 @@ class EditRecorder {
     auto [it, fresh] = names_.try_emplace(v);
     if (fresh) it->second = absl::StrCat("%", next_id_++);
     return it->second;
-  }
-
-  std::string NodeName(const graft::Node* n) const {
-    return graft::Provenance::Parse(g_.loc(n->loc())).node;
   }
 
   nb::dict Created(const graft::Node* n) {
@@ -239,7 +280,7 @@ class EditRecorder {
     d["target"] = absl::StrCat(op->ns(), ".", op->base_name(), ".", op->overload());
     d["args"] = args;
     d["results"] = results;
-    d["root"] = NodeName(n);  // the rewriter gives a replacement its root's location
+    d["root"] = NodeName(g_, n);  // the rewriter gives a replacement its root's location
     return d;
   }
 
@@ -351,4 +392,9 @@ NB_MODULE(_graft, m) {
       nb::arg("disable") = std::vector<std::string>(), nb::arg("verify_each") = false,
       nb::arg("filename") = "<program>",
       "Rewrites an ExecuTorch serialized program: (the rewritten document's text, stats).");
+
+  m.def("explain_program", &ExplainProgram, nb::arg("program"), nb::arg("rules"),
+        nb::arg("filename") = "<program>",
+        "Why each rule does or does not match at each node it could be rooted at, in an "
+        "ExecuTorch serialized program, without rewriting it; see ExplainProgram.");
 }

@@ -816,6 +816,10 @@ TEST(DriverTest, ExplainOnTheFixture) {
   EXPECT_TRUE(lines[1].matched);
   EXPECT_EQ(lines[1].where, "root");
   EXPECT_EQ(lines[1].reason, "matches");
+  // The match covers view_copy(mm(view_copy, permute_copy)), root first.
+  ASSERT_EQ(lines[1].covered.size(), 4u);
+  EXPECT_EQ(lines[1].covered[0], lines[1].root);
+  EXPECT_TRUE(lines[0].covered.empty());
 
   // A rule that wants t_copy where the fixture has permute_copy.
   Var x("x"), W("W");

@@ -464,7 +464,12 @@ inline absl::StatusOr<DriverResult> ApplyRules(Graph& g, const RuleSet& rules,
 // constraint, or "matches". Runs a separate pass, so the driver pays nothing.
 struct ExplainLine {
   std::string node;    // "%mm = aten::mm.default"
+  const Node* root = nullptr;
   bool matched = false;
+  // When matched: the nodes the pattern covered, root first (what a
+  // rewrite here would replace; graft.report names the rule that removes
+  // an op from them).
+  std::vector<const Node*> covered;
   std::string where;   // "operand 1 of operand 0"
   std::string reason;
 };
@@ -480,8 +485,10 @@ inline std::vector<ExplainLine> Explain(const Graph& g, const Rule& rule) {
     s.set_explanation(&e);
     ExplainLine line;
     line.node = NodeLabel(g, n);
+    line.root = n;
     line.matched = rule.Match(n, s);
     if (line.matched) {
+      line.covered.assign(s.matched().begin(), s.matched().end());
       const Rule::Constraint* c = rule.FailedConstraint(s);
       line.where = "root";
       line.reason = c ? absl::StrCat("matches, but constraint '", c->label, "' fails")
