@@ -139,12 +139,12 @@ inline absl::Status CheckArgs(const OpDef* op, absl::Span<const Arg> args) {
         s->num_required() == num_params ? std::string() : absl::StrCat(" to ", num_params),
         num_params == 1 ? " argument" : " arguments", ", got ", n));
   }
-  // Operand i passes parameter i, except in and after a list op's run (an
-  // op without a list has an empty run past its operands). Computed once,
-  // not per operand: every node built goes through here.
-  OpSchema::Run run = s->has_list() ? s->ListRun(n) : OpSchema::Run{n, 0};
   for (int i = 0; i < n; ++i) {
-    int p = i < run.first ? i : i < run.first + run.count ? s->list_param : i - run.count + 1;
+    int p = i;
+    if (s->has_list()) {
+      OpSchema::Run run = s->ListRun(n);
+      p = i < run.first ? i : i < run.first + run.count ? s->list_param : i - run.count + 1;
+    }
     const Param& param = s->params[p];
     if (!ArgFits(param, args[i]))
       return absl::InvalidArgumentError(absl::StrCat(

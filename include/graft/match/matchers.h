@@ -179,8 +179,7 @@ struct InputP : PatternTag {
 // The index of `op`'s tensor-list parameter, or -1 (no list, or no schema).
 // Op patterns look it up once, when built: matching a node then tells list
 // ops from the rest by comparing an int, not by loading the node's schema
-// per operand (which cost the driver benchmark ~10% on the ops without a
-// list, nearly all of them).
+// for every operand of every node tried (nearly all ops have no list).
 inline int ListParamOf(const OpDef* op) {
   const OpSchema* schema = op ? op->schema() : nullptr;
   return schema ? schema->list_param : -1;
@@ -192,12 +191,6 @@ ABSL_ATTRIBUTE_NOINLINE inline Arg ListOpParamArg(const Node* n, int p) {
   const OpSchema* schema = n->schema();
   int i = schema->ArgIndex(p, n->num_args());
   return p != schema->list_param && i < n->num_args() ? n->arg(i) : schema->params[p].DefaultArg();
-}
-
-// Argument of parameter `p` of node `n`, or its default; `list_param` is
-// ListParamOf(n->op()).
-inline Arg ParamArg(const Node* n, int list_param, int p) {
-  return ABSL_PREDICT_TRUE(list_param < 0) ? n->arg_or_default(p) : ListOpParamArg(n, p);
 }
 
 // Checks that the parameters a pattern with `k` children leaves unnamed are
@@ -239,11 +232,12 @@ inline bool CanCommute(const Node* n) {
   return true;
 }
 
-// Matches parameter `src` of `n` (or its schema default) with `match(Arg)`.
+// Matches parameter `src` of `n` (or its schema default) with `match(Arg)`;
+// `list_param` is ListParamOf(n->op()).
 template <typename MatchFn>
 bool MatchOperand(const OpDef* op, int list_param, Node* n, int src, MatchState& s,
                   const MatchFn& match) {
-  Arg a = ParamArg(n, list_param, src);
+  Arg a = ABSL_PREDICT_TRUE(list_param < 0) ? n->arg_or_default(src) : ListOpParamArg(n, src);
   if (a.is_null())
     return s.Fail([&] {
       return absl::StrCat(OpDisplayName(op), " has no argument ", src, " and no default");
@@ -259,9 +253,14 @@ bool MatchOperand(const OpDef* op, int list_param, Node* n, int src, MatchState&
 // patterns; `match_all(swap)` matches the children (through MatchParam),
 // operands 0 and 1 swapped when `swap`. Tries operands in order, then
 // (commutative ops) swapped.
+// Always inlined: it is the body of every op pattern's match, and GCC -O2
+// stopped inlining it once the list checks made it bigger; the call per
+// node tried and the children's lambdas then not inlined into it cost the
+// driver benchmark's matching ~6% (callgrind).
 template <typename MatchAll>
-bool MatchOpNodeWith(const OpDef* op, int list_param, int k, Node* n, MatchState& s,
-                     const MatchAll& match_all) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool MatchOpNodeWith(const OpDef* op, int list_param, int k,
+                                                         Node* n, MatchState& s,
+                                                         const MatchAll& match_all) {
   if (n->op() != op)
     return s.Fail([&] {
       return absl::StrCat("expected ", OpDisplayName(op), ", got ", OpDisplayName(n->op()));
