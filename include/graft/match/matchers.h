@@ -255,8 +255,8 @@ bool MatchOperand(const OpDef* op, int list_param, Node* n, int src, MatchState&
 // (commutative ops) swapped.
 // Always inlined: it is the body of every op pattern's match, and GCC -O2
 // stopped inlining it once the list checks made it bigger; the call per
-// node tried and the children's lambdas then not inlined into it cost the
-// driver benchmark's matching ~6% (callgrind).
+// node tried, and the children's matchers then not inlined into it, cost
+// the driver benchmark's Mixed10 ~6% of its instructions (callgrind).
 template <typename MatchAll>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool MatchOpNodeWith(const OpDef* op, int list_param, int k,
                                                          Node* n, MatchState& s,
@@ -308,8 +308,8 @@ struct HasMatchList<P, std::void_t<decltype(std::declval<const P&>().MatchList(
     : std::true_type {};
 
 // Matches the operands of `n`'s tensor-list parameter with `p`. Out of
-// line: MatchParam inlines into every op pattern's matcher, and this rare
-// case would otherwise make it too big for the compiler to inline.
+// line: the rare case, kept out of the MatchParam code that every op
+// pattern's matcher instantiates.
 template <typename P>
 ABSL_ATTRIBUTE_NOINLINE bool MatchListWith(const P& p, const OpDef* op, Node* n, MatchState& s) {
   if constexpr (std::is_same_v<P, AnyP>) {
