@@ -176,11 +176,19 @@ struct InputP : PatternTag {
 // ---------------------------------------------------------------------------
 // Ops.
 
-// Argument of parameter `p` of node `n`, or its default (see
-// OpSchema::ArgOrDefault: an op with a tensor list stores it as a run).
-inline Arg ParamArg(const Node* n, int p) {
+// The index of `op`'s tensor-list parameter, or -1 (no list, or no schema).
+// Op patterns look it up once, when built: matching a node then tells list
+// ops from the rest by comparing an int, not by loading the node's schema
+// for every operand of every node tried (nearly all ops have no list).
+inline int ListParamOf(const OpDef* op) {
+  const OpSchema* schema = op ? op->schema() : nullptr;
+  return schema ? schema->list_param : -1;
+}
+
+// Argument of parameter `p` of a node of a list op, or its default (see
+// OpSchema::ArgOrDefault: the list is stored as a run of operands).
+ABSL_ATTRIBUTE_NOINLINE inline Arg ListOpParamArg(const Node* n, int p) {
   const OpSchema* schema = n->schema();
-  if (!schema || !schema->has_list()) return n->arg_or_default(p);
   int i = schema->ArgIndex(p, n->num_args());
   return p != schema->list_param && i < n->num_args() ? n->arg(i) : schema->params[p].DefaultArg();
 }
@@ -224,10 +232,12 @@ inline bool CanCommute(const Node* n) {
   return true;
 }
 
-// Matches parameter `src` of `n` (or its schema default) with `match(Arg)`.
+// Matches parameter `src` of `n` (or its schema default) with `match(Arg)`;
+// `list_param` is ListParamOf(n->op()).
 template <typename MatchFn>
-bool MatchOperand(const OpDef* op, Node* n, int src, MatchState& s, const MatchFn& match) {
-  Arg a = ParamArg(n, src);
+bool MatchOperand(const OpDef* op, int list_param, Node* n, int src, MatchState& s,
+                  const MatchFn& match) {
+  Arg a = ABSL_PREDICT_TRUE(list_param < 0) ? n->arg_or_default(src) : ListOpParamArg(n, src);
   if (a.is_null())
     return s.Fail([&] {
       return absl::StrCat(OpDisplayName(op), " has no argument ", src, " and no default");
@@ -238,20 +248,25 @@ bool MatchOperand(const OpDef* op, Node* n, int src, MatchState& s, const MatchF
   return ok;
 }
 
-// Shared by OpP and its run-time twin: matches node `n` against `op` with
-// `k` argument patterns; `match_all(swap)` matches the children (through
-// MatchOperand), operands 0 and 1 swapped when `swap`. Tries operands in
-// order, then (commutative ops) swapped.
+// Shared by OpP and its run-time twin: matches node `n` against `op` (whose
+// list parameter is `list_param`, see ListParamOf) with `k` argument
+// patterns; `match_all(swap)` matches the children (through MatchParam),
+// operands 0 and 1 swapped when `swap`. Tries operands in order, then
+// (commutative ops) swapped.
+// Always inlined: it is the body of every op pattern's match, and GCC -O2
+// stopped inlining it once the list checks made it bigger; the call per
+// node tried, and the children's matchers then not inlined into it, cost
+// the driver benchmark's Mixed10 ~6% of its instructions (callgrind).
 template <typename MatchAll>
-bool MatchOpNodeWith(const OpDef* op, int k, Node* n, MatchState& s, const MatchAll& match_all) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool MatchOpNodeWith(const OpDef* op, int list_param, int k,
+                                                         Node* n, MatchState& s,
+                                                         const MatchAll& match_all) {
   if (n->op() != op)
     return s.Fail([&] {
       return absl::StrCat("expected ", OpDisplayName(op), ", got ", OpDisplayName(n->op()));
     });
   // A list op's parameters after the run are never "trailing" by count.
-  const OpSchema* schema = n->schema();
-  if ((n->num_args() > k || (schema && schema->has_list())) && !TrailingArgsAreDefault(n, k, s))
-    return false;
+  if ((n->num_args() > k || list_param >= 0) && !TrailingArgsAreDefault(n, k, s)) return false;
   MatchState::Mark mark = s.mark();
   s.AddMatched(n);
   if (match_all(false)) return true;
@@ -265,15 +280,16 @@ bool MatchOpNodeWith(const OpDef* op, int k, Node* n, MatchState& s, const Match
 }
 
 template <typename P>
-bool MatchParam(const OpDef* op, Node* n, int p, MatchState& s, const P& child);
+bool MatchParam(const OpDef* op, int list_param, Node* n, int p, MatchState& s, const P& child);
 
 // MatchOpNodeWith for children known at run time.
 template <typename P>
 bool MatchOpNode(const OpDef* op, Node* n, MatchState& s, const std::vector<P>& children) {
   int k = static_cast<int>(children.size());
-  return MatchOpNodeWith(op, k, n, s, [&](bool swap) {
+  int list_param = ListParamOf(op);
+  return MatchOpNodeWith(op, list_param, k, n, s, [&](bool swap) {
     for (int i = 0; i < k; ++i) {
-      if (!MatchParam(op, n, swap && i < 2 ? 1 - i : i, s, children[i])) return false;
+      if (!MatchParam(op, list_param, n, swap && i < 2 ? 1 - i : i, s, children[i])) return false;
     }
     return true;
   });
@@ -291,9 +307,11 @@ struct HasMatchList<P, std::void_t<decltype(std::declval<const P&>().MatchList(
                            std::declval<absl::Span<const Arg>>(), std::declval<MatchState&>()))>>
     : std::true_type {};
 
-// Matches the operands of `n`'s tensor-list parameter with `p`.
+// Matches the operands of `n`'s tensor-list parameter with `p`. Out of
+// line: the rare case, kept out of the MatchParam code that every op
+// pattern's matcher instantiates.
 template <typename P>
-bool MatchListWith(const P& p, const OpDef* op, Node* n, MatchState& s) {
+ABSL_ATTRIBUTE_NOINLINE bool MatchListWith(const P& p, const OpDef* op, Node* n, MatchState& s) {
   if constexpr (std::is_same_v<P, AnyP>) {
     return true;
   } else if constexpr (HasMatchList<P>::value) {
@@ -313,13 +331,13 @@ bool MatchListWith(const P& p, const OpDef* op, Node* n, MatchState& s) {
   }
 }
 
-// Matches parameter `p` of `n` with `child`: the run of operands for a
-// tensor-list parameter, else one argument.
+// Matches parameter `p` of `n` (a node of `op`, whose list parameter is
+// `list_param`) with `child`: the run of operands for a tensor-list
+// parameter, else one argument.
 template <typename P>
-bool MatchParam(const OpDef* op, Node* n, int p, MatchState& s, const P& child) {
-  const OpSchema* schema = n->schema();
-  if (schema && p == schema->list_param) return MatchListWith(child, op, n, s);
-  return MatchOperand(op, n, p, s, [&](Arg a) { return child.Match(a, s); });
+bool MatchParam(const OpDef* op, int list_param, Node* n, int p, MatchState& s, const P& child) {
+  if (p == list_param) return MatchListWith(child, op, n, s);
+  return MatchOperand(op, list_param, n, p, s, [&](Arg a) { return child.Match(a, s); });
 }
 
 template <typename P, typename = void>
@@ -329,13 +347,12 @@ struct HasBuildOne<P, std::void_t<decltype(std::declval<const P&>().Build(
                           std::declval<Builder&>(), std::declval<const MatchState&>()))>>
     : std::true_type {};
 
-// Appends what `child` builds for parameter `p` of `op`: the run of a list
-// parameter, else one argument.
+// Appends what `child` builds for parameter `p` of `op` (whose list
+// parameter is `list_param`): the run of a list parameter, else one argument.
 template <typename P>
-absl::Status BuildParam(const P& child, const OpDef* op, int p, Builder& rw, const MatchState& s,
-                        absl::InlinedVector<Arg, 8>* args) {
-  const OpSchema* schema = op->schema();
-  if (schema && p == schema->list_param) {
+absl::Status BuildParam(const P& child, const OpDef* op, int list_param, int p, Builder& rw,
+                        const MatchState& s, absl::InlinedVector<Arg, 8>* args) {
+  if (p == list_param) {
     if constexpr (HasMatchList<P>::value) {
       std::vector<Arg> run;
       GRAFT_RETURN_IF_ERROR(child.BuildList(rw, s, &run));
@@ -394,12 +411,14 @@ bool MatchDefiningNode(Arg a, MatchState& s, const What& what, const MatchNode& 
 template <typename... Ps>
 struct OpP : PatternTag {
   const OpDef* op;
+  int list_param;  // ListParamOf(op), looked up once
   std::tuple<Ps...> children;
-  explicit OpP(const OpDef* o, Ps... ps) : op(o), children(std::move(ps)...) {}
+  explicit OpP(const OpDef* o, Ps... ps)
+      : op(o), list_param(ListParamOf(o)), children(std::move(ps)...) {}
 
   bool MatchNode(Node* n, MatchState& s) const {
     // Children unrolled at compile time: no loop, no dispatch on an index.
-    return MatchOpNodeWith(op, sizeof...(Ps), n, s, [&](bool swap) {
+    return MatchOpNodeWith(op, list_param, sizeof...(Ps), n, s, [&](bool swap) {
       return MatchChildren(n, s, swap, std::index_sequence_for<Ps...>());
     });
   }
@@ -412,7 +431,9 @@ struct OpP : PatternTag {
     int p = 0;
     std::apply(
         [&](const auto&... c) {
-          ((status.ok() ? (void)(status = BuildParam(c, op, p++, rw, s, &args)) : (void)0), ...);
+          ((status.ok() ? (void)(status = BuildParam(c, op, list_param, p++, rw, s, &args))
+                        : (void)0),
+           ...);
         },
         children);
     if (!status.ok()) return status;
@@ -439,8 +460,9 @@ struct OpP : PatternTag {
  private:
   template <size_t... Is>
   bool MatchChildren(Node* n, MatchState& s, bool swap, std::index_sequence<Is...>) const {
-    return (MatchParam(op, n, swap && Is < 2 ? 1 - static_cast<int>(Is) : static_cast<int>(Is),
-                       s, std::get<Is>(children)) &&
+    return (MatchParam(op, list_param, n,
+                       swap && Is < 2 ? 1 - static_cast<int>(Is) : static_cast<int>(Is), s,
+                       std::get<Is>(children)) &&
             ...);
   }
 };
@@ -962,8 +984,10 @@ struct DynOpP : PatternTag {
   }
   absl::StatusOr<Arg> Build(Builder& rw, const MatchState& s) const {
     absl::InlinedVector<Arg, 8> args;
+    int list_param = ListParamOf(op);
     for (size_t p = 0; p < children.size(); ++p)
-      GRAFT_RETURN_IF_ERROR(BuildParam(children[p], op, static_cast<int>(p), rw, s, &args));
+      GRAFT_RETURN_IF_ERROR(
+          BuildParam(children[p], op, list_param, static_cast<int>(p), rw, s, &args));
     return CreateOpNode(rw, op, static_cast<int>(children.size()), args);
   }
   void Describe(std::string* out) const {
