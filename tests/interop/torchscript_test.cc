@@ -367,6 +367,37 @@ graph @g(%x: f32[2]) {
   EXPECT_THAT(jg.status().message(), HasSubstr("libtorch has no operator mylib::frob.default"));
 }
 
+// A parsed graph can give prim::If any shape (the torchscript fuzzer found
+// an If with one block whose condition folds to the missing else).
+TEST(TorchScriptImport, MalformedIfIsAnError) {
+  auto one_block = ParseIR(R"IR(
+graph(%x : Tensor):
+  %c : bool = prim::Constant[value=0]()
+  %y : Tensor = prim::If(%c)
+    block0():
+      -> (%x)
+  return (%y)
+)IR");
+  TorchScriptImportOptions options;
+  options.input_types = {TensorType::Get(DType::kFloat32, {4})};
+  auto got = ImportTorchScript(*one_block, options);
+  ASSERT_FALSE(got.ok());
+  EXPECT_THAT(got.status().message(), HasSubstr("has 1 blocks (an If has 2)"));
+  auto no_outputs = ParseIR(R"IR(
+graph(%x : Tensor):
+  %c : bool = prim::Constant[value=1]()
+  %y : Tensor = prim::If(%c)
+    block0():
+      -> ()
+    block1():
+      -> ()
+  return (%y)
+)IR");
+  got = ImportTorchScript(*no_outputs, options);
+  ASSERT_FALSE(got.ok());
+  EXPECT_THAT(got.status().message(), HasSubstr("has 1 outputs but its taken block 0"));
+}
+
 TEST(TorchScriptImport, Errors) {
   TorchScriptImportOptions options;
   options.input_types = {TensorType::Get(DType::kFloat32, {4})};

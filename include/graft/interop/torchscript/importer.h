@@ -465,8 +465,14 @@ class Importer {
     if (!IsConst(n->input(0)))
       return NodeError(n, "branches on a value computed at run time; graft imports straight-line "
                           "graphs (freeze or trace the model)");
+    // A parsed graph may give an If any number of blocks and block outputs.
+    if (n->blocks().size() != 2)
+      return NodeError(n, absl::StrCat("has ", n->blocks().size(), " blocks (an If has 2)"));
     size_t branch = consts_.at(n->input(0)).toBool() ? 0 : 1;
     const jit::Block* taken = n->blocks()[branch];
+    if (taken->outputs().size() != n->outputs().size())
+      return NodeError(n, absl::StrCat("has ", n->outputs().size(), " outputs but its taken block ",
+                                       taken->outputs().size()));
     if (trace_) trace_->folded_ifs.push_back({const_cast<jit::Node*>(n), branch});
     GRAFT_RETURN_IF_ERROR(ImportBlock(*taken));
     for (size_t i = 0; i < n->outputs().size(); ++i)
