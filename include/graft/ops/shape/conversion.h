@@ -35,36 +35,47 @@ inline absl::Status CheckAxis(const OpCall& c, TensorType t) {
 
 }  // namespace conversion_internal
 
+namespace conversion_internal {
+
+// What quantize and dequantize both read: the known input (the channel
+// `axis`, where the op has one, a dim of it) and the quantized `dtype`.
+struct QuantCall {
+  TensorType input;
+  DType dtype;
+};
+inline absl::StatusOr<QuantCall> ReadQuantCall(const OpCall& c) {
+  TensorType t = c.type(0);
+  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
+  GRAFT_RETURN_IF_ERROR(CheckAxis(c, t));
+  std::optional<DType> dtype = DTypeParam(c, "dtype");
+  if (!dtype) return c.Error("has no dtype argument");
+  return QuantCall{t, *dtype};
+}
+
+}  // namespace conversion_internal
+
 // quantized_decomposed's quantize_per_tensor (.default, .tensor) and
 // quantize_per_channel: the input's shape in the `dtype` argument's type.
 // The input must be f32, f16 or bf16.
 inline absl::StatusOr<TypeList> Quantize(const OpCall& c) {
-  TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  GRAFT_RETURN_IF_ERROR(conversion_internal::CheckAxis(c, t));
-  std::optional<DType> dtype = DTypeParam(c, "dtype");
-  if (!dtype) return c.Error("has no dtype argument");
-  if (t.dtype() != DType::kFloat32 && t.dtype() != DType::kFloat16 &&
-      t.dtype() != DType::kBFloat16)
-    return c.Error(absl::StrCat("input must be f32, f16 or bf16, got ", t.ToString()));
-  return One(t.WithDType(*dtype));
+  GRAFT_ASSIGN_OR_RETURN(auto q, conversion_internal::ReadQuantCall(c));
+  DType in = q.input.dtype();
+  if (in != DType::kFloat32 && in != DType::kFloat16 && in != DType::kBFloat16)
+    return c.Error(absl::StrCat("input must be f32, f16 or bf16, got ", q.input.ToString()));
+  return One(q.input.WithDType(q.dtype));
 }
 
 // quantized_decomposed's dequantize_per_tensor (.default, .tensor) and
 // dequantize_per_channel: the input's shape in f32, or in the `out_dtype`
 // argument's type when given. The input has the quantized `dtype`.
 inline absl::StatusOr<TypeList> Dequantize(const OpCall& c) {
-  TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  GRAFT_RETURN_IF_ERROR(conversion_internal::CheckAxis(c, t));
-  std::optional<DType> dtype = DTypeParam(c, "dtype");
-  if (!dtype) return c.Error("has no dtype argument");
-  if (t.dtype() != *dtype)
-    return c.Error(absl::StrCat("input ", t.ToString(), " does not have the quantized dtype ",
-                                DTypeName(*dtype)));
+  GRAFT_ASSIGN_OR_RETURN(auto q, conversion_internal::ReadQuantCall(c));
+  if (q.input.dtype() != q.dtype)
+    return c.Error(absl::StrCat("input ", q.input.ToString(),
+                                " does not have the quantized dtype ", DTypeName(q.dtype)));
   std::optional<DType> out = DTypeParam(c, "out_dtype");
   if (!out) out = DTypeParam(c, "output_dtype");
-  return One(t.WithDType(out.value_or(DType::kFloat32)));
+  return One(q.input.WithDType(out.value_or(DType::kFloat32)));
 }
 
 }  // namespace shape
