@@ -148,6 +148,42 @@ TEST(ParserTest, ParseTypeAlone) {
   EXPECT_EQ(c->ToString(), "bf16[]");
 }
 
+TEST(ParserTest, PartialTypesRoundTrip) {
+  for (const char* text : {"?", "f32[*]", "?[2, 3]", "?[]", "f32[?, 384]", "?[?, s0, 4]"}) {
+    TokenCursor in(text, "types");
+    auto t = ParseType(in);
+    ASSERT_TRUE(t.ok()) << text << ": " << t.status();
+    EXPECT_EQ(t->ToString(), text);
+    EXPECT_FALSE(t->known()) << text;
+  }
+  // `?[*]` says nothing: it is the unknown type, printed `?`.
+  TokenCursor in("?[*]", "types");
+  EXPECT_EQ(*ParseType(in), TensorType());
+}
+
+TEST(ParserTest, PartialOperandsGivePartialResults) {
+  auto g = ParseGraph(
+      "graph @g(%x: f32[?, 3], %w: ?[3, 4], %y: f32[2, 3]) {\n"
+      "  %a = aten::mm.default(%x, %w)\n"
+      "  %b = aten::relu.default(%x) : f32[?, 3]\n"
+      "  %c = aten::relu.default(%y)\n"
+      "  return %a, %b, %c\n}\n",
+      Ops(), "t.graft");
+  ASSERT_TRUE(g.ok()) << g.status();
+  ASSERT_TRUE(Verify(**g).ok()) << Verify(**g);
+  EXPECT_EQ((*g)->output(0)->type(), TensorType());
+  EXPECT_EQ((*g)->output(1)->type().ToString(), "f32[?, 3]");  // declared: kept
+  EXPECT_EQ((*g)->output(2)->type().ToString(), "f32[2, 3]");
+  EXPECT_EQ(Print(**g), Print(**ParseGraph(Print(**g), Ops(), "again")));
+}
+
+TEST(ParserErrorTest, PartialTypeSyntax) {
+  EXPECT_EQ(ErrorOf("graph @g(%x: f32[*, 2]) {\n  return %x\n}\n"),
+            "t.graft:1:19: expected ']' after '*' (an unknown rank has no dims), got ','");
+  EXPECT_EQ(ErrorOf("graph @g(%x: ?[) {\n  return %x\n}\n"),
+            "t.graft:1:16: expected a dimension (integer, symbol or ?), got ')'");
+}
+
 TEST(ParserTest, ParseGraphsReadsZeroOrMore) {
   auto none = ParseGraphs("# nothing here\n", Ops());
   ASSERT_TRUE(none.ok());
@@ -228,8 +264,8 @@ TEST(ParserErrorTest, ShapeAndSchemaErrorsPointAtTheOp) {
             "t.graft:2:8: aten::mm.default takes 2 arguments, got 1");
   EXPECT_EQ(ErrorOf(OneNode("%r = aten::view_copy.default(%x, 2)")),
             "t.graft:2:8: aten::view_copy.default argument 1 (size) expects int[], got 2");
-  EXPECT_EQ(ErrorOf("graph @g(%x: ?) {\n  %r = aten::relu.default(%x)\n  return %r\n}\n"),
-            "t.graft:2:8: relu: an operand has an unknown type");
+  // An operand of unknown type is no error: the result's type is unknown.
+  EXPECT_EQ(ErrorOf("graph @g(%x: ?) {\n  %r = aten::relu.default(%x)\n  return %r\n}\n"), "OK");
   EXPECT_EQ(ErrorOf(OneNode("%a, %b = aten::relu.default(%x)", "%a")),
             "t.graft:2:12: aten::relu.default has 1 results but 2 names");
 }
@@ -307,7 +343,7 @@ TEST(ParserErrorTest, GarbageCharacters) {
             "t.graft:2:20: expected a literal (number, [list], True/False, None, string or "
             "dtype), got 'maybe'");
   EXPECT_EQ(ErrorOf("graph @g(%x: f32[-1]) {\n  return %x\n}\n"),
-            "t.graft:1:18: expected a dimension (integer or symbol), got '-'");
+            "t.graft:1:18: expected a dimension (integer, symbol or ?), got '-'");
 }
 
 TEST(ParserErrorTest, StructuralErrors) {

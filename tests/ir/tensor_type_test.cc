@@ -103,8 +103,8 @@ TEST(TensorTypeTest, Accessors) {
   EXPECT_TRUE(t.known());
   EXPECT_EQ(t.dtype(), DType::kFloat32);
   EXPECT_EQ(t.rank(), 3);
-  ASSERT_EQ(t.shape().size(), 3u);
-  EXPECT_EQ(t.shape()[0], Dim(1));
+  ASSERT_EQ(t.shape()->size(), 3u);
+  EXPECT_EQ((*t.shape())[0], Dim(1));
   EXPECT_EQ(t.dim(1), Dim(128));
   EXPECT_EQ(t.dim(2), s0);
   EXPECT_EQ(t.dim(-1), s0);
@@ -112,6 +112,86 @@ TEST(TensorTypeTest, Accessors) {
   EXPECT_FALSE(t.is_static());
   EXPECT_EQ(t.numel(), std::nullopt);
   EXPECT_EQ(t.ToString(), "f32[1, 128, s0]");
+}
+
+TEST(DimTest, UnknownDimIsNeitherSizeNorSymbol) {
+  Dim u = Dim::Unknown();
+  EXPECT_TRUE(u.is_unknown());
+  EXPECT_TRUE(u.is_valid());
+  EXPECT_FALSE(u.is_static());
+  EXPECT_FALSE(u.is_symbolic());
+  EXPECT_EQ(u.ToString(), "?");
+  EXPECT_NE(u, Dim::Symbol("s0"));
+  EXPECT_NE(u, Dim(0));
+  EXPECT_FALSE(Dim::Symbol("s0").is_unknown());
+  EXPECT_FALSE(Dim(-5).is_unknown());
+}
+
+// Each fact on its own: an accessor of an unknown fact says so, it never
+// reads through a null or past the dims.
+TEST(TensorTypeTest, PartialTypesAnswerEveryAccessorSafely) {
+  TensorType none;
+  TensorType rank_only = TensorType::Get(std::nullopt, std::vector<Dim>{2, Dim::Unknown()});
+  TensorType dtype_only = TensorType::OfDType(DType::kFloat32);
+  Dim dims[] = {Dim::Unknown(), 384};
+  TensorType one_dim = TensorType::Get(DType::kFloat32, dims);
+  for (TensorType t : {none, rank_only, dtype_only, one_dim}) {
+    SCOPED_TRACE(t.ToString());
+    EXPECT_FALSE(t.known());
+    EXPECT_FALSE(t.is_static());
+    EXPECT_EQ(t.numel(), std::nullopt);
+    EXPECT_TRUE(t.dim(0).is_unknown() || t.dim(0) == Dim(2));
+    EXPECT_TRUE(t.dim(7).is_unknown());
+    EXPECT_TRUE(t.dim(-7).is_unknown());
+    EXPECT_FALSE(t.FirstUnknownFact().empty());
+  }
+  EXPECT_TRUE(none.is_unknown());
+  EXPECT_EQ(none.dtype(), std::nullopt);
+  EXPECT_EQ(none.rank(), std::nullopt);
+  EXPECT_EQ(none.shape(), std::nullopt);
+  EXPECT_EQ(none.FirstUnknownFact(), "dtype");
+  EXPECT_EQ(rank_only.rank(), 2);
+  EXPECT_EQ(rank_only.dtype(), std::nullopt);
+  EXPECT_EQ(dtype_only.dtype(), DType::kFloat32);
+  EXPECT_EQ(dtype_only.rank(), std::nullopt);
+  EXPECT_EQ(dtype_only.FirstUnknownFact(), "rank");
+  EXPECT_EQ(one_dim.rank(), 2);
+  EXPECT_EQ(one_dim.dim(1), Dim(384));
+  EXPECT_EQ(one_dim.FirstUnknownFact(), "dim 0");
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, {2}).FirstUnknownFact(), "");
+}
+
+TEST(TensorTypeTest, PartialTypesAreInternedAndPrinted) {
+  Dim dims[] = {Dim::Unknown(), 384};
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, dims), TensorType::Get(DType::kFloat32, dims));
+  EXPECT_EQ(TensorType::Get(std::nullopt, std::nullopt), TensorType());
+  EXPECT_NE(TensorType::OfDType(DType::kFloat32), TensorType::Get(DType::kFloat32, {}));
+  EXPECT_NE(TensorType::Get(std::nullopt, std::vector<Dim>{}), TensorType());
+  EXPECT_EQ(TensorType::Get(DType::kFloat32, dims).ToString(), "f32[?, 384]");
+  EXPECT_EQ(TensorType::OfDType(DType::kInt64).ToString(), "i64[*]");
+  EXPECT_EQ(TensorType::Get(std::nullopt, std::vector<Dim>{2, 3}).ToString(), "?[2, 3]");
+  EXPECT_EQ(TensorType::Get(std::nullopt, std::vector<Dim>{}).ToString(), "?[]");
+  // WithDType / WithShape keep the other fact as it is, known or not.
+  EXPECT_EQ(TensorType().WithDType(DType::kInt8), TensorType::OfDType(DType::kInt8));
+  EXPECT_EQ(TensorType::OfDType(DType::kInt8).WithShape({}), TensorType::Get(DType::kInt8, {}));
+}
+
+TEST(TensorTypeTest, MergeTakesEveryKnownFactAndRefusesConflicts) {
+  TensorType f32_2x3 = TensorType::Get(DType::kFloat32, {2, 3});
+  Dim dims[] = {2, Dim::Unknown()};
+  TensorType f32_2xq = TensorType::Get(DType::kFloat32, dims);
+  EXPECT_EQ(MergeTypes(TensorType(), f32_2x3), f32_2x3);
+  EXPECT_EQ(MergeTypes(f32_2xq, f32_2x3), f32_2x3);
+  EXPECT_EQ(MergeTypes(TensorType::OfDType(DType::kFloat32),
+                       TensorType::Get(std::nullopt, std::vector<Dim>{2, 3})),
+            f32_2x3);
+  EXPECT_EQ(MergeTypes(TensorType(), TensorType()), TensorType());
+  EXPECT_EQ(MergeTypes(f32_2x3, TensorType::Get(DType::kFloat16, {2, 3})), std::nullopt);
+  EXPECT_EQ(MergeTypes(f32_2xq, TensorType::Get(DType::kFloat32, {2})), std::nullopt);
+  EXPECT_EQ(MergeTypes(f32_2xq, TensorType::Get(DType::kFloat32, {4, 3})), std::nullopt);
+  // A size and a symbol are not provably equal.
+  EXPECT_EQ(MergeTypes(f32_2x3, TensorType::Get(DType::kFloat32, {2, Dim::Symbol("s0")})),
+            std::nullopt);
 }
 
 TEST(TensorTypeTest, StaticShapes) {
@@ -152,7 +232,7 @@ TEST(TensorTypeTest, InternedEqualityIsIdentity) {
   EXPECT_NE(a, TensorType::Get(DType::kFloat32, {128, 384, 1}));
   EXPECT_NE(a, TensorType::Get(DType::kFloat32, {128, Dim::Symbol("s384")}));
   // The shape is stored once: both handles see the same storage.
-  EXPECT_EQ(a.shape().data(), b.shape().data());
+  EXPECT_EQ(a.shape()->data(), b.shape()->data());
   // A type is one pointer.
   static_assert(sizeof(TensorType) == sizeof(void*), "TensorType should be a handle");
 }

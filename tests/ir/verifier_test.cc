@@ -269,11 +269,18 @@ TEST(VerifierTest, OpaqueOpsAreNotChecked) {
   Node* n = g.CreateNode(op, {Arg(a), Literal::String("cfg"), Arg(a)}, {TensorType(), F32({1})});
   g.AddOutput(n->result(1));
   EXPECT_TRUE(Verify(g).ok()) << Verify(g);
-  // ...but a catalogue op fed by an unknown type is an error, not a crash.
+  // A catalogue op fed by an unknown type computes an unknown type, which
+  // any declared result refines (an importer may know more)...
   Node* relu = g.CreateNode(ops::relu(), {Arg(n->result(0))}, {TensorType()});
   g.set_name(relu->result(), "r");
+  EXPECT_TRUE(Verify(g).ok()) << Verify(g);
+  relu->result()->set_type(TensorType::OfDType(DType::kFloat32));
+  EXPECT_TRUE(Verify(g).ok()) << Verify(g);
+  // ...but with known operands the result must be what the op computes.
+  Node* relu2 = g.CreateNode(ops::relu(), {Arg(a)}, {TensorType::OfDType(DType::kFloat32)});
+  g.set_name(relu2->result(), "r2");
   EXPECT_EQ(Verify(g).message(),
-            "node %r = aten::relu.default: relu: an operand has an unknown type");
+            "node %r2 = aten::relu.default: result 0 has type f32[*] but the op computes f32[2, 3]");
 }
 
 // ---------------------------------------------------------------------------

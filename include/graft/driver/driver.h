@@ -491,8 +491,7 @@ inline std::vector<ExplainLine> Explain(const Graph& g, const Rule& rule) {
       line.covered.assign(s.matched().begin(), s.matched().end());
       const Rule::Constraint* c = rule.FailedConstraint(s);
       line.where = "root";
-      line.reason = c ? absl::StrCat("matches, but constraint '", c->label, "' fails")
-                      : "matches";
+      line.reason = c ? absl::StrCat("matches, but ", Rule::Refusal(*c, s)) : "matches";
     } else {
       line.where = e.where;
       line.reason = e.message;

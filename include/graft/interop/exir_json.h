@@ -963,19 +963,19 @@ class Program {
   absl::StatusOr<Json> TensorMeta(TensorType t, const Json* like, absl::string_view where) const {
     if (!t.known())
       return absl::InvalidArgumentError(absl::StrCat(where, ": a new value has an unknown type"));
-    auto d = DTypeToExir(t.dtype());
+    auto d = DTypeToExir(*t.dtype());
     if (!d)
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": dtype ", DTypeName(t.dtype()), " has no ExecuTorch ScalarType"));
+          absl::StrCat(where, ": dtype ", DTypeName(*t.dtype()), " has no ExecuTorch ScalarType"));
     Json sizes = Json::array(), strides = Json::array();
     auto sym = [](const std::string& e) { return Json{{"as_expr", {{"expr_str", e}}}}; };
-    for (Dim dim : t.shape())
+    for (Dim dim : *t.shape())
       sizes.push_back(dim.is_static() ? Json{{"as_int", dim.size()}} : sym(std::string(dim.symbol_name())));
     // Contiguous strides, symbolic where a later dim is.
     std::vector<Json> rev;
     int64_t stat = 1;
     std::string expr;
-    for (int i = t.rank() - 1; i >= 0; --i) {
+    for (int i = *t.rank() - 1; i >= 0; --i) {
       if (expr.empty()) {
         rev.push_back(Json{{"as_int", stat}});
       } else {

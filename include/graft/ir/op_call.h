@@ -158,7 +158,43 @@ inline absl::Status CheckArgs(const OpDef* op, absl::Span<const Arg> args) {
   return absl::OkStatus();
 }
 
-// Result types of `op` applied to `args`, by its schema's shape function.
+// Result types of a call of a catalogue op with a shape function whose
+// arguments CheckArgs has accepted.
+//
+// Shape functions see only known operand types. When an operand's type is
+// partial (a TorchScript module saved without shapes), every result type is
+// fully unknown: the one sound rule, applied here once so that no shape
+// function ever reads an unknown fact or claims one it cannot derive. Such a
+// call is checked for argument kinds only; its shape errors, if any, surface
+// once the types are known.
+inline absl::StatusOr<TypeList> InferCheckedTypes(const OpDef* op, absl::Span<const Arg> args) {
+  const OpSchema* s = op->schema();
+  for (const Arg& a : args) {
+    if (!a.is_value() || a.value()->type().known()) continue;
+    if (s->num_results == OpSchema::kListResults)
+      return absl::FailedPreconditionError(absl::StrCat(
+          op->name(), " returns a list whose length depends on its operands' shapes, and ",
+          "an operand's ", a.value()->type().FirstUnknownFact(), " is unknown"));
+    return TypeList(s->num_results, TensorType());
+  }
+  return s->shape_fn(OpCall(op, args));
+}
+
+// Whether a node may declare `declared` for a result its shape function
+// computes as `computed`: the same type when `computed` is known; when it is
+// partial (an operand was), any type that contradicts no computed fact (a
+// parsed file or TorchScript may know more than graft can derive).
+inline bool Refines(TensorType declared, TensorType computed) {
+  return computed.known() ? declared == computed : MergeTypes(declared, computed).has_value();
+}
+inline bool Refines(absl::Span<const TensorType> declared, absl::Span<const TensorType> computed) {
+  if (declared.size() != computed.size()) return false;
+  for (size_t i = 0; i < declared.size(); ++i)
+    if (!Refines(declared[i], computed[i])) return false;
+  return true;
+}
+
+// Result types of `op` applied to `args` (see InferCheckedTypes).
 inline absl::StatusOr<TypeList> InferTypes(const OpDef* op, absl::Span<const Arg> args) {
   const OpSchema* s = op->schema();
   if (!s)
@@ -168,7 +204,7 @@ inline absl::StatusOr<TypeList> InferTypes(const OpDef* op, absl::Span<const Arg
     return absl::FailedPreconditionError(
         absl::StrCat("cannot build ", op->name(), ": graft has no shape function for it"));
   GRAFT_RETURN_IF_ERROR(CheckArgs(op, args));
-  return s->shape_fn(OpCall(op, args));
+  return InferCheckedTypes(op, args);
 }
 
 }  // namespace graft

@@ -5,7 +5,8 @@
 //   input := ['input'|'parameter'|'buffer'|'constant'] %NAME ':' type [STRING]
 //   node  := [%r {',' %r} '='] OP '(' [arg {',' arg}] ')' [':' type {',' type}] ['loc' '(' STRING ')']
 //   arg   := %v | literal
-//   type  := DTYPE '[' [dim {',' dim}] ']' | '?'        dim := INT | SYMBOL
+//   type  := (DTYPE | '?') '[' ('*' | [dim {',' dim}]) ']' | '?'
+//   dim   := INT | SYMBOL | '?'          ('?': an unknown fact; '*': unknown rank)
 //
 // Result types may be left out for catalogue ops (they are inferred); when
 // given they must equal what the op computes. Every error names
@@ -99,14 +100,24 @@ inline absl::StatusOr<const Literal*> ParseLiteral(TokenCursor& in) {
   return in.Expected("a literal (number, [list], True/False, None, string or dtype)");
 }
 
-// Parses `f32[1, s0, 384]` or `?`.
+// Parses `f32[1, s0, 384]`, or a partial type: `?` for an unknown dtype, dim
+// or whole type, `*` for an unknown rank (`f32[?, 384]`, `?[2, 3]`,
+// `f32[*]`, `?`).
 inline absl::StatusOr<TensorType> ParseType(TokenCursor& in) {
-  if (in.Accept("?")) return TensorType();
-  if (in.tok().kind != Token::kIdent) return in.Expected("a type such as f32[2, 3]");
-  Token dt = in.Take();
-  auto dtype = ParseDType(dt.text);
-  if (!dtype) return in.ErrorAt(dt, absl::StrCat("unknown dtype '", dt.text, "'"));
+  std::optional<DType> dtype;
+  if (in.Accept("?")) {
+    if (!in.tok().is("[")) return TensorType();
+  } else {
+    if (in.tok().kind != Token::kIdent) return in.Expected("a type such as f32[2, 3]");
+    Token dt = in.Take();
+    dtype = ParseDType(dt.text);
+    if (!dtype) return in.ErrorAt(dt, absl::StrCat("unknown dtype '", dt.text, "'"));
+  }
   GRAFT_RETURN_IF_ERROR(in.Expect("[", "after the dtype"));
+  if (in.Accept("*")) {
+    GRAFT_RETURN_IF_ERROR(in.Expect("]", "after '*' (an unknown rank has no dims)"));
+    return TensorType::Get(dtype, std::nullopt);
+  }
   Shape shape;
   if (!in.Accept("]")) {
     do {
@@ -117,13 +128,15 @@ inline absl::StatusOr<TensorType> ParseType(TokenCursor& in) {
         shape.push_back(*d);
       } else if (in.tok().kind == Token::kIdent) {
         shape.push_back(Dim::Symbol(in.Take().text));
+      } else if (in.Accept("?")) {
+        shape.push_back(Dim::Unknown());
       } else {
-        return in.Expected("a dimension (integer or symbol)");
+        return in.Expected("a dimension (integer, symbol or ?)");
       }
     } while (in.Accept(","));
     GRAFT_RETURN_IF_ERROR(in.Expect("]", "to close the shape"));
   }
-  return TensorType::Get(*dtype, shape);
+  return TensorType::Get(dtype, absl::MakeConstSpan(shape));
 }
 
 namespace parser_internal {
@@ -260,11 +273,11 @@ class GraphParser {
                                                 ": give its result types"));
     } else if (def->schema()) {
       if (absl::Status s = CheckArgs(def, args); !s.ok()) return in_.ErrorAt(op_tok, s.message());
-      auto inferred = def->schema()->shape_fn(OpCall(def, args));
+      auto inferred = InferCheckedTypes(def, args);
       if (!inferred.ok()) return in_.ErrorAt(op_tok, inferred.status().message());
       if (!typed) {
         types = *inferred;
-      } else if (types != *inferred) {
+      } else if (!Refines(types, *inferred)) {
         auto join = [](const TypeList& ts) {
           std::string out;
           for (size_t i = 0; i < ts.size(); ++i) absl::StrAppend(&out, i ? ", " : "", ts[i].ToString());

@@ -29,9 +29,11 @@
 
 namespace graft {
 
-// One dimension: a static size (>= 0) or a symbol. Symbols are interned by
-// name; the same name is the same symbol everywhere, and only Dim::Symbol
-// makes one.
+// One dimension: a static size (>= 0), a symbol, or unknown. Symbols are
+// interned by name; the same name is the same symbol everywhere, and only
+// Dim::Symbol makes one. An unknown dim (a TorchScript `Float(*, *)` input)
+// is not a symbol: two unknown dims are never provably equal, so nothing that
+// compares sizes (SymInt, constraints, shape functions) may treat them as one.
 //
 // Sizes a user controls (a parsed file, a literal argument, a shape formula)
 // go through Dim::OfSize, which refuses negatives with an error. The int64
@@ -52,17 +54,26 @@ class Dim {
     return Dim(size);
   }
   static Dim Symbol(absl::string_view name);
+  static constexpr Dim Unknown() {
+    Dim d;
+    d.v_ = kUnknown;
+    return d;
+  }
 
   constexpr bool is_static() const { return v_ >= 0; }
-  constexpr bool is_symbolic() const { return v_ < 0 && v_ != kInvalid; }
+  constexpr bool is_symbolic() const { return v_ < 0 && v_ != kInvalid && v_ != kUnknown; }
+  constexpr bool is_unknown() const { return v_ == kUnknown; }
   // False only for the invalid dim (see above).
   constexpr bool is_valid() const { return v_ != kInvalid; }
   // The static size; only meaningful when is_static().
   constexpr int64_t size() const { return v_; }
-  // The symbol's name; empty for a size, "<invalid>" for the invalid dim.
+  // The symbol's name; empty for a size, "?" for the unknown dim, "<invalid>"
+  // for the invalid dim.
   absl::string_view symbol_name() const;
 
   constexpr int64_t raw() const { return v_; }
+  // The same spelling (size, symbol, unknown), not provable equality: see
+  // above for unknown dims.
   friend constexpr bool operator==(Dim a, Dim b) { return a.v_ == b.v_; }
   friend constexpr bool operator!=(Dim a, Dim b) { return a.v_ != b.v_; }
   template <typename H>
@@ -75,9 +86,10 @@ class Dim {
   }
 
  private:
-  // No symbol has this number: ids count up from 0 and never reach 2^63 - 1.
+  // No symbol has these numbers: ids count up from 0 and never reach 2^63 - 2.
   static constexpr int64_t kInvalid = std::numeric_limits<int64_t>::min();
-  int64_t v_ = 0;  // >= 0: size; kInvalid; else symbol number -(v_ + 1)
+  static constexpr int64_t kUnknown = kInvalid + 1;
+  int64_t v_ = 0;  // >= 0: size; kInvalid; kUnknown; else symbol number -(v_ + 1)
 };
 
 using Shape = absl::InlinedVector<Dim, 4>;
@@ -95,19 +107,22 @@ inline SymbolTable& Symbols() {
 }
 
 struct TypeStorage {
-  DType dtype;
-  Shape shape;
+  std::optional<DType> dtype;  // nullopt: unknown
+  bool has_rank;               // false: rank unknown, `shape` empty
+  Shape shape;                 // dims may be Dim::Unknown()
+  bool complete;               // dtype, rank and every dim known (cached: hot)
 };
 
 struct TypeKey {
-  DType dtype;
+  std::optional<DType> dtype;
+  bool has_rank;
   absl::Span<const Dim> shape;
   friend bool operator==(const TypeKey& a, const TypeKey& b) {
-    return a.dtype == b.dtype && a.shape == b.shape;
+    return a.dtype == b.dtype && a.has_rank == b.has_rank && a.shape == b.shape;
   }
   template <typename H>
   friend H AbslHashValue(H h, const TypeKey& k) {
-    return H::combine(std::move(h), k.dtype, k.shape);
+    return H::combine(std::move(h), k.dtype, k.has_rank, k.shape);
   }
 };
 
@@ -136,6 +151,7 @@ inline Dim Dim::Symbol(absl::string_view name) {
 
 inline absl::string_view Dim::symbol_name() const {
   if (is_static()) return {};
+  if (is_unknown()) return "?";
   // Bounds-checked: a number that is no interned symbol names nothing.
   uint64_t id = static_cast<uint64_t>(-(v_ + 1));  // v_ < 0: no overflow
   auto& table = type_internal::Symbols();
@@ -144,43 +160,86 @@ inline absl::string_view Dim::symbol_name() const {
   return *table.names[id];
 }
 
-// A dtype and shape, or the unknown type (for opaque ops whose result type
-// nobody told us). Cheap to copy and compare.
+// A tensor type whose facts may each be unknown: the dtype; the rank; and,
+// when the rank is known, each dim (a size, a symbol or unknown). The fully
+// unknown type (`TensorType()`, for opaque ops nobody typed) and the complete
+// types are the two ends; a TorchScript `Float(*, *)` input (dtype and rank,
+// no sizes) lies between. Cheap to copy and compare: equality is a pointer
+// compare and means the same partial type, not two provably equal tensors
+// (two `f32[?]` values may differ in size).
+//
+// Every accessor is total: one that reads a fact returns it as an optional
+// (or Dim::Unknown()), so a caller cannot read an unknown fact by mistake.
 class TensorType {
  public:
-  TensorType() = default;  // unknown
+  TensorType() = default;  // fully unknown
 
-  static TensorType Get(DType dtype, absl::Span<const Dim> shape) {
+  // The type with the facts given; nullopt leaves that fact unknown.
+  static TensorType Get(std::optional<DType> dtype,
+                        std::optional<absl::Span<const Dim>> shape) {
+    if (!dtype && !shape) return TensorType();  // one spelling of "nothing known"
+    absl::Span<const Dim> dims = shape ? *shape : absl::Span<const Dim>();
     auto& table = type_internal::Types();
     std::lock_guard<std::mutex> lock(table.mu);
-    auto it = table.types.find(type_internal::TypeKey{dtype, shape});
+    auto it = table.types.find(type_internal::TypeKey{dtype, shape.has_value(), dims});
     if (it != table.types.end()) return TensorType(it->second.get());
-    auto storage = std::make_unique<type_internal::TypeStorage>(
-        type_internal::TypeStorage{dtype, Shape(shape.begin(), shape.end())});
+    bool complete = dtype && shape;
+    for (Dim d : dims) complete &= !d.is_unknown();
+    auto storage = std::make_unique<type_internal::TypeStorage>(type_internal::TypeStorage{
+        dtype, shape.has_value(), Shape(dims.begin(), dims.end()), complete});
     const type_internal::TypeStorage* raw = storage.get();
-    table.types.emplace(type_internal::TypeKey{dtype, raw->shape},
+    table.types.emplace(type_internal::TypeKey{dtype, raw->has_rank, raw->shape},
                         std::move(storage));
     return TensorType(raw);
+  }
+  static TensorType Get(DType dtype, absl::Span<const Dim> shape) {
+    return Get(std::optional<DType>(dtype), std::optional<absl::Span<const Dim>>(shape));
   }
   static TensorType Get(DType dtype, std::initializer_list<Dim> shape) {
     return Get(dtype, absl::MakeConstSpan(shape.begin(), shape.size()));
   }
+  // A known dtype, an unknown rank.
+  static TensorType OfDType(DType dtype) { return Get(dtype, std::nullopt); }
 
-  bool known() const { return s_ != nullptr; }
-  DType dtype() const { return s_->dtype; }
-  absl::Span<const Dim> shape() const { return s_->shape; }
-  int rank() const { return static_cast<int>(s_->shape.size()); }
-  // Dim `i`; negative `i` counts from the back as in Python.
-  Dim dim(int i) const { return s_->shape[i < 0 ? i + rank() : i]; }
+  // Every fact known: dtype, rank and each dim (a size or a symbol).
+  bool known() const { return s_ && s_->complete; }
+  // No fact known.
+  bool is_unknown() const { return s_ == nullptr; }
+  bool has_dtype() const { return s_ && s_->dtype; }
+  bool has_rank() const { return s_ && s_->has_rank; }
+
+  std::optional<DType> dtype() const { return s_ ? s_->dtype : std::nullopt; }
+  std::optional<int> rank() const {
+    if (!has_rank()) return std::nullopt;
+    return static_cast<int>(s_->shape.size());
+  }
+  // The dims, when the rank is known (each may still be unknown).
+  std::optional<absl::Span<const Dim>> shape() const {
+    if (!has_rank()) return std::nullopt;
+    return absl::MakeConstSpan(s_->shape);
+  }
+  // Dim `i`, negative `i` counting from the back as in Python; unknown when
+  // the rank is, or `i` is out of range.
+  Dim dim(int i) const {
+    if (!has_rank()) return Dim::Unknown();
+    int r = static_cast<int>(s_->shape.size());
+    if (i < 0) i += r;
+    if (i < 0 || i >= r) return Dim::Unknown();
+    return s_->shape[i];
+  }
+  // Every dim a known size.
   bool is_static() const {
+    if (!has_rank()) return false;
     for (Dim d : s_->shape) {
       if (!d.is_static()) return false;
     }
     return true;
   }
-  // Number of elements, or nullopt when a dim is symbolic or the count does
-  // not fit int64 (a parsed file may claim any sizes; overflow would be UB).
+  // Number of elements, or nullopt when a dim is not a known size or the
+  // count does not fit int64 (a parsed file may claim any sizes; overflow
+  // would be UB).
   std::optional<int64_t> numel() const {
+    if (!has_rank()) return std::nullopt;
     int64_t n = 1;
     bool overflow = false, zero = false;
     for (Dim d : s_->shape) {
@@ -193,19 +252,29 @@ class TensorType {
     if (overflow) return std::nullopt;
     return n;
   }
-  TensorType WithShape(absl::Span<const Dim> shape) const {
-    return Get(dtype(), shape);
-  }
+  TensorType WithShape(absl::Span<const Dim> shape) const { return Get(dtype(), shape); }
   TensorType WithDType(DType d) const { return Get(d, shape()); }
 
-  // `f32[1, 128, s0]`, or `?` when unknown.
+  // The first unknown fact, as a reason names it ("dtype", "rank", "dim 1"),
+  // or "" when the type is known.
+  std::string FirstUnknownFact() const {
+    if (!has_dtype()) return "dtype";
+    if (!has_rank()) return "rank";
+    for (size_t i = 0; i < s_->shape.size(); ++i)
+      if (s_->shape[i].is_unknown()) return absl::StrCat("dim ", i);
+    return "";
+  }
+
+  // The text form: `f32[1, 128, s0]`; an unknown fact is `?`: `f32[?, 384]`
+  // (unknown dim), `?[2, 3]` (unknown dtype), `f32[*]` (unknown rank), and
+  // `?` alone when nothing is known.
   std::string ToString() const {
-    if (!known()) return "?";
-    return absl::StrCat(DTypeName(dtype()), "[",
-                        absl::StrJoin(shape(), ", ",
-                                      [](std::string* out, Dim d) {
-                                        out->append(d.ToString());
-                                      }),
+    if (is_unknown()) return "?";
+    std::string out = has_dtype() ? std::string(DTypeName(*dtype())) : "?";
+    if (!has_rank()) return absl::StrCat(out, "[*]");
+    return absl::StrCat(out, "[",
+                        absl::StrJoin(s_->shape, ", ",
+                                      [](std::string* o, Dim d) { o->append(d.ToString()); }),
                         "]");
   }
 
@@ -220,6 +289,26 @@ class TensorType {
   explicit TensorType(const type_internal::TypeStorage* s) : s_(s) {}
   const type_internal::TypeStorage* s_ = nullptr;
 };
+
+// The type with every fact known on either side, or nullopt when a fact is
+// known on both sides and differs (a dtype, a rank, or a dim spelled
+// differently: a size and a symbol are not provably equal, so they conflict).
+// For a rewrite that holds for any types (rewrite/rule.h): the value replacing
+// another may take the facts of both.
+inline std::optional<TensorType> MergeTypes(TensorType a, TensorType b) {
+  if (a == b) return a;
+  std::optional<DType> dtype = a.dtype() ? a.dtype() : b.dtype();
+  if (a.dtype() && b.dtype() && *a.dtype() != *b.dtype()) return std::nullopt;
+  if (!a.has_rank() || !b.has_rank()) return TensorType::Get(dtype, a.has_rank() ? a.shape() : b.shape());
+  if (*a.rank() != *b.rank()) return std::nullopt;
+  Shape dims;
+  for (int i = 0; i < *a.rank(); ++i) {
+    Dim da = a.dim(i), db = b.dim(i);
+    if (!da.is_unknown() && !db.is_unknown() && da != db) return std::nullopt;
+    dims.push_back(da.is_unknown() ? db : da);
+  }
+  return TensorType::Get(dtype, absl::MakeConstSpan(dims));
+}
 
 }  // namespace graft
 

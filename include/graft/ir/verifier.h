@@ -111,10 +111,10 @@ inline absl::Status Verify(const Graph& g) {
                                     s->num_results));
     }
     if (const OpSchema* s = n->schema(); s && s->shape_fn) {
-      auto types = s->shape_fn(OpCall(n->op(), args));
+      auto types = InferCheckedTypes(n->op(), args);
       if (!types.ok()) return fail(n, types.status().message());
       for (int i = 0; i < n->num_results(); ++i) {
-        if (n->result(i)->type() != (*types)[i])
+        if (!Refines(n->result(i)->type(), (*types)[i]))
           return fail(n, absl::StrCat("result ", i, " has type ", n->result(i)->type().ToString(),
                                       " but the op computes ", (*types)[i].ToString()));
       }

@@ -597,7 +597,7 @@ auto has_rank(P&& p, int rank) {
   return where(std::forward<P>(p),
                [rank](Arg a, const MatchState&) {
                  TensorType t = TypeOf(a);
-                 return t.known() && t.rank() == rank;
+                 return t.rank() == rank;  // false when the rank is unknown
                },
                absl::StrCat("rank == ", rank));
 }
@@ -607,7 +607,7 @@ auto has_dtype(P&& p, DType dtype) {
   return where(std::forward<P>(p),
                [dtype](Arg a, const MatchState&) {
                  TensorType t = TypeOf(a);
-                 return t.known() && t.dtype() == dtype;
+                 return t.dtype() == dtype;  // false when the dtype is unknown
                },
                absl::StrCat("dtype == ", DTypeName(dtype)));
 }
@@ -618,7 +618,7 @@ auto has_shape(P&& p, std::vector<Dim> shape) {
   return where(std::forward<P>(p),
                [shape = std::move(shape)](Arg a, const MatchState&) {
                  TensorType t = TypeOf(a);
-                 return t.known() && absl::MakeConstSpan(shape) == t.shape();
+                 return t.known() && absl::MakeConstSpan(shape) == *t.shape();
                },
                std::move(label));
 }
@@ -732,19 +732,27 @@ struct TransposeP : PatternTag {
     return *forms;
   }
 
+  // Whether `n` is a 2-D transpose of its operand 0. An operand fact the
+  // spelling needs but its type does not give is no match: `t`, `.T`,
+  // `transpose(0, 1)` and `movedim` are transposes only of a rank-2 operand
+  // (`t` of a vector is the vector), so they need its rank; a conjugating
+  // spelling needs a real dtype too. `permute` with a 2-element dims list
+  // says the rank itself.
   static bool IsTranspose2D(const Node* n) {
     Value* in = n->operand(0);
-    if (!in || !in->type().known() || in->type().rank() != 2) return false;
+    if (!in) return false;
     const Form* form = nullptr;
     for (const Form& f : Forms())
       if (n->is(f.op)) form = &f;
     if (!form) return false;
+    std::optional<int> rank = in->type().rank();
+    if (rank ? *rank != 2 : form->spelling != Spelling::kPermuteDims) return false;
     auto norm = [](int64_t d) { return d < 0 ? d + 2 : d; };
     switch (form->spelling) {
       case Spelling::kAlways:
         return true;
       case Spelling::kRealOnly:
-        return !IsComplex(in->type().dtype());
+        return in->type().has_dtype() && !IsComplex(*in->type().dtype());
       case Spelling::kPermuteDims: {
         const Literal* dims = n->literal(1);
         return dims && dims->is_ints() && dims->as_ints().size() == 2 &&
@@ -770,7 +778,12 @@ struct TransposeP : PatternTag {
     return MatchDefiningNode(a, s, "a 2-D transpose", [&](Node* n) {
       if (!IsTranspose2D(n))
         return s.Fail([&] {
-          return absl::StrCat("expected a 2-D transpose, got ", DescribeArg(s.graph(), a));
+          Value* in = n->operand(0);
+          return absl::StrCat("expected a 2-D transpose, got ", DescribeArg(s.graph(), a),
+                              in && !in->type().has_rank()
+                                  ? absl::StrCat(" (the rank of %", s.graph().name(in),
+                                                 " is unknown)")
+                                  : "");
         });
       MatchState::Mark mark = s.mark();
       s.AddMatched(n);

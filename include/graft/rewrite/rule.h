@@ -18,8 +18,13 @@
 //   3. the replacement is built just before the root, where every captured
 //      value is already defined, so topological order holds;
 //   4. each replacement value must have exactly the type of the result it
-//      replaces (types come from the catalogue's shape functions); otherwise
-//      the new nodes are rolled back and the rule is refused with the reason;
+//      replaces (types come from the catalogue's shape functions), both
+//      known: an unknown fact on either side refuses, since equal partial
+//      types are no proof of equal tensors. A rule declared ForAnyTypes (its
+//      replacement equals its root whatever the types) needs only that no
+//      known fact conflicts, and the replacement takes the facts of both.
+//      Otherwise the new nodes are rolled back and the rule is refused with
+//      the reason;
 //   5. uses are replaced and the matched nodes that became dead are erased.
 #ifndef GRAFT_REWRITE_RULE_H_
 #define GRAFT_REWRITE_RULE_H_
@@ -53,6 +58,7 @@ class Rule {
   struct Constraint {
     std::string label;  // what explanations and refusals name
     Predicate holds;
+    std::vector<Fact> reads;  // the type facts `holds` reads, to name an unknown one
   };
 
   virtual ~Rule() = default;
@@ -74,6 +80,20 @@ class Rule {
   // "mm(x, transpose(const W)) -> linear(x, W)".
   virtual std::string Describe() const = 0;
 
+  // Whether the rule holds whatever the types of its inputs (step 4 above).
+  bool for_any_types() const { return for_any_types_; }
+
+  // Why `c` fails at `s`: "constraint 'rank(b) == 1' fails", and which fact
+  // it reads was unknown, if one was.
+  static std::string Refusal(const Constraint& c, const MatchState& s) {
+    std::string out = absl::StrCat("constraint '", c.label, "' fails");
+    for (const Fact& f : c.reads) {
+      if (std::string unknown = UnknownFact(s, f); !unknown.empty())
+        return absl::StrCat(out, ": ", unknown);
+    }
+    return out;
+  }
+
   // The first constraint that fails, or nullptr.
   const Constraint* FailedConstraint(const MatchState& s) const {
     for (const Constraint& c : constraints_) {
@@ -88,7 +108,7 @@ class Rule {
   absl::Status Apply(Rewriter& rw, Node* root, const MatchState& s,
                      bool constraints_checked = false) const {
     if (const Constraint* c = constraints_checked ? nullptr : FailedConstraint(s))
-      return absl::FailedPreconditionError(absl::StrCat("constraint '", c->label, "' fails"));
+      return absl::FailedPreconditionError(Refusal(*c, s));
     if (!may_duplicate_) GRAFT_RETURN_IF_ERROR(CheckNoOutsideUses(rw.graph(), s));
     rw.SetInsertionPoint(root);
     rw.SetLoc(root->loc());
@@ -102,7 +122,7 @@ class Rule {
       rw.Rollback();
       return st;
     }
-    if (absl::Status st = CheckTypes(root, *repl); !st.ok()) {
+    if (absl::Status st = CheckTypes(root, *repl, for_any_types_); !st.ok()) {
       rw.Rollback();
       return st;
     }
@@ -185,7 +205,9 @@ class Rule {
     }
     return absl::OkStatus();
   }
-  static absl::Status CheckTypes(Node* root, const std::vector<Value*>& repl) {
+  // Step 4. The common case, both types known and equal, is one pointer
+  // compare and one load.
+  static absl::Status CheckTypes(Node* root, const std::vector<Value*>& repl, bool any_types) {
     if (static_cast<int>(repl.size()) != root->num_results())
       return absl::FailedPreconditionError(absl::StrCat(
           "the replacement has ", repl.size(), " results, ", root->op()->name(), " has ",
@@ -194,8 +216,18 @@ class Rule {
       if (!repl[i])
         return absl::FailedPreconditionError(
             absl::StrCat("the replacement gives no value for result ", i));
+    }
+    // All checked before any type is refined: a refusal changes nothing.
+    for (size_t i = 0; i < repl.size(); ++i) {
       TensorType want = root->result(static_cast<int>(i))->type(), got = repl[i]->type();
-      if (want != got) return TypeRefusal(root->op(), want, got);
+      if (want == got && want.known()) continue;
+      if (any_types ? !MergeTypes(want, got) : want.known() && got.known())
+        return TypeRefusal(root->op(), want, got, kConflict);
+      if (!any_types) return TypeRefusal(root->op(), want, got, kUnknownFact);
+    }
+    if (any_types) {
+      for (size_t i = 0; i < repl.size(); ++i)
+        repl[i]->set_type(*MergeTypes(root->result(static_cast<int>(i))->type(), repl[i]->type()));
     }
     return absl::OkStatus();
   }
@@ -203,14 +235,22 @@ class Rule {
   // wanted, computed) triple never changes: it is spelled once per thread,
   // not at every refused site (formatting two types dominated the cost of
   // a refusal).
-  static absl::Status TypeRefusal(const OpDef* op, TensorType want, TensorType got) {
-    thread_local absl::flat_hash_map<std::tuple<const OpDef*, TensorType, TensorType>,
+  enum RefusalKind { kConflict, kUnknownFact };
+  static absl::Status TypeRefusal(const OpDef* op, TensorType want, TensorType got,
+                                  RefusalKind kind) {
+    thread_local absl::flat_hash_map<std::tuple<const OpDef*, TensorType, TensorType, RefusalKind>,
                                      std::string>
         reasons;
-    auto [it, inserted] = reasons.try_emplace(std::make_tuple(op, want, got));
-    if (inserted)
+    auto [it, inserted] = reasons.try_emplace(std::make_tuple(op, want, got, kind));
+    if (inserted) {
       it->second = absl::StrCat("the replacement computes ", got.ToString(), " where ",
                                 op->name(), " produced ", want.ToString());
+      if (kind == kUnknownFact)
+        absl::StrAppend(&it->second, ": the type check needs the ",
+                        want.known() ? got.FirstUnknownFact() : want.FirstUnknownFact(), " of ",
+                        want.known() ? "the replacement" : absl::StrCat(op->name(), "'s result"),
+                        ", which is unknown (the rule does not hold for any types)");
+    }
     return absl::FailedPreconditionError(it->second);
   }
 
@@ -220,6 +260,7 @@ class Rule {
   int benefit_;
   std::vector<Constraint> constraints_;
   bool may_duplicate_ = false;
+  bool for_any_types_ = false;
   std::string origin_;
   bool any_root_ = true;
   std::vector<const OpDef*> root_ops_;
@@ -324,6 +365,26 @@ class RuleBuilder {
   RuleBuilder&& Where(std::string label, Rule::Predicate holds) && {
     return std::move(Where(std::move(label), std::move(holds)));
   }
+  // As above, declaring the type facts `holds` reads, so that a refusal
+  // names the one that was unknown ("the rank of %b is unknown").
+  RuleBuilder& Where(std::string label, std::vector<Fact> reads, Rule::Predicate holds) & {
+    rule_->constraints_.push_back({std::move(label), std::move(holds), std::move(reads)});
+    return *this;
+  }
+  RuleBuilder&& Where(std::string label, std::vector<Fact> reads, Rule::Predicate holds) && {
+    return std::move(Where(std::move(label), std::move(reads), std::move(holds)));
+  }
+  // Declares that the replacement computes what the pattern's root does
+  // whatever the dtypes and shapes of the inputs (a transpose of a
+  // transpose, a GEMM through a transposed weight), so the rule applies
+  // where types are partial: the type check then refuses only a known fact
+  // that conflicts (step 4). Do not declare it for a rule whose truth the
+  // type check guards (`add(x, 0) -> x` is wrong when the add promotes).
+  RuleBuilder& ForAnyTypes() & {
+    rule_->for_any_types_ = true;
+    return *this;
+  }
+  RuleBuilder&& ForAnyTypes() && { return std::move(ForAnyTypes()); }
   // Replaces the default benefit, the number of ops the pattern matches.
   RuleBuilder& Benefit(int benefit) & {
     rule_->benefit_ = benefit;

@@ -5,8 +5,8 @@
 //   rule(...).Where("dim(x, -1) == dim(W, 1)",
 //                   [=](const MatchState& s) { return dim(s, x, -1) == dim(s, W, 1); })
 //
-// A SymInt is a number, a symbolic dim (`s0`), or unknown: the rank of a
-// tensor whose type nobody knows, a dim index out of range, arithmetic on a
+// A SymInt is a number, a symbolic dim (`s0`), or unknown: the rank or a dim
+// of a tensor whose type does not say it, a dim index out of range, arithmetic on a
 // symbol, or arithmetic that overflows int64 (checked, never wrapped). A
 // comparison with an unknown operand is false, so a constraint that cannot
 // be decided does not hold and the rule does not fire at that site.
@@ -15,6 +15,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 
 #include "graft/ir/checked_math.h"
 #include "graft/ir/tensor_type.h"
@@ -78,27 +81,68 @@ class SymInt {
   Dim symbol_;  // kSymbol
 };
 
-// The rank of the tensor bound to `x`; unknown when its type is.
+// The rank of the tensor bound to `x`; unknown when its type's rank is.
 inline SymInt rank(const MatchState& s, const Var& x) {
-  TensorType t = s.type(x);
-  return t.known() ? SymInt(t.rank()) : SymInt::Unknown();
+  std::optional<int> r = s.type(x).rank();
+  return r ? SymInt(*r) : SymInt::Unknown();
 }
 
 // Dim `i` of the tensor bound to `x` (negative `i` counts from the back, as
-// in Python); unknown when the type is or `i` is out of range.
+// in Python); unknown when the rank or that dim is, or `i` is out of range.
 inline SymInt dim(const MatchState& s, const Var& x, int64_t i) {
-  TensorType t = s.type(x);
-  if (!t.known()) return SymInt::Unknown();
-  if (i < 0) i += t.rank();
-  if (i < 0 || i >= t.rank()) return SymInt::Unknown();
-  return SymInt::Of(t.dim(static_cast<int>(i)));
+  std::optional<int> r = s.type(x).rank();
+  if (!r || i < -*r || i >= *r) return SymInt::Unknown();
+  return SymInt::Of(s.type(x).dim(static_cast<int>(i)));
 }
 
-// The element count of the tensor bound to `x`; unknown when the type is,
-// a dim is symbolic, or the count overflows int64.
-inline SymInt numel(const MatchState& s, const Var& x) {
-  TensorType t = s.type(x);
-  return t.known() ? SymInt::Of(t.numel()) : SymInt::Unknown();
+// The element count of the tensor bound to `x`; unknown when a dim is not a
+// known size or the count overflows int64.
+inline SymInt numel(const MatchState& s, const Var& x) { return SymInt::Of(s.type(x).numel()); }
+
+// A fact of a bound tensor that a constraint reads (`rank(b)`, `dim(x, -1)`,
+// `dtype(y)`, `shape(z)`, `numel(w)`), declared beside the constraint so that
+// when it fails, a refusal can say which fact was unknown rather than only
+// that the constraint was false (rule files declare them for you).
+struct Fact {
+  enum Kind { kRank, kDim, kNumel, kDType, kShape };
+  Kind kind;
+  Var var;
+  int64_t index = 0;  // kDim
+
+  static Fact RankOf(const Var& x) { return {kRank, x}; }
+  static Fact DimOf(const Var& x, int64_t i) { return {kDim, x, i}; }
+  static Fact NumelOf(const Var& x) { return {kNumel, x}; }
+  static Fact DTypeOf(const Var& x) { return {kDType, x}; }
+  static Fact ShapeOf(const Var& x) { return {kShape, x}; }
+};
+
+// "the rank of %b is unknown" when `f` is not known for the tensor bound to
+// its variable, or "" when it is (or the variable is bound to no tensor).
+inline std::string UnknownFact(const MatchState& s, const Fact& f) {
+  const Value* v = s.value(f.var);
+  if (!v) return "";
+  TensorType t = v->type();
+  std::string name = std::string(s.graph().name(v));
+  std::string of = absl::StrCat(" of %", name.empty() ? f.var.name() : name, " is unknown");
+  switch (f.kind) {
+    case Fact::kDType:
+      return t.has_dtype() ? "" : absl::StrCat("the dtype", of);
+    case Fact::kRank:
+      return t.has_rank() ? "" : absl::StrCat("the rank", of);
+    case Fact::kDim:
+      if (!t.has_rank()) return absl::StrCat("the rank", of);
+      return t.dim(static_cast<int>(f.index)).is_unknown() && f.index < *t.rank() &&
+                     f.index >= -*t.rank()
+                 ? absl::StrCat("dim ", f.index, of)
+                 : "";
+    case Fact::kNumel:
+    case Fact::kShape:
+      if (!t.has_rank()) return absl::StrCat("the rank", of);
+      for (int i = 0; i < *t.rank(); ++i)
+        if (t.dim(i).is_unknown()) return absl::StrCat("dim ", i, of);
+      return "";
+  }
+  return "";
 }
 
 }  // namespace graft

@@ -89,6 +89,7 @@ struct RuleDef {
   std::vector<Constraint> constraints;
   std::optional<int> benefit;  // unset: the number of matched ops
   bool allow_duplicate = false;
+  bool for_any_types = false;  // `for any types`: see RuleBuilder::ForAnyTypes
 };
 
 struct RuleFile {

@@ -81,9 +81,13 @@ class RuleCompiler {
         graft::rule(def.name, std::move(pattern), std::move(replacement)).Origin(def.pos.ToString());
     if (def.benefit) rule.Benefit(*def.benefit);
     if (def.allow_duplicate) rule.AllowDuplication();
+    if (def.for_any_types) rule.ForAnyTypes();
     for (const Constraint& c : def.constraints) {
       GRAFT_ASSIGN_OR_RETURN(Rule::Predicate holds, CompileConstraint(c, bound));
-      rule.Where(c.text, std::move(holds));
+      std::vector<Fact> reads;
+      if (c.lhs) AddReads(*c.lhs, reads);
+      if (c.rhs) AddReads(*c.rhs, reads);
+      rule.Where(c.text, std::move(reads), std::move(holds));
     }
     return std::unique_ptr<Rule>(std::move(rule));
   }
@@ -445,7 +449,7 @@ class RuleCompiler {
     std::optional<DType> dtype;
     std::optional<std::vector<Dim>> shape;
     std::optional<std::vector<int64_t>> ints;
-    bool unknown = false;  // e.g. the dtype of a tensor whose type is unknown
+    bool unknown = false;  // e.g. the dtype of a tensor whose type does not say it
   };
 
   // Whether a shape or int list equals another; an int list equals a shape
@@ -525,12 +529,13 @@ class RuleCompiler {
         return Eval([var, want_dtype](const MatchState& s) {
           Val out;
           TensorType t = s.type(var);
-          if (!t.known()) {
-            out.unknown = true;
-          } else if (want_dtype) {
+          if (want_dtype) {
             out.dtype = t.dtype();
+            out.unknown = !out.dtype;
+          } else if (t.known()) {
+            out.shape = std::vector<Dim>(t.shape()->begin(), t.shape()->end());
           } else {
-            out.shape = std::vector<Dim>(t.shape().begin(), t.shape().end());
+            out.unknown = true;  // a shape with an unknown dim equals nothing provably
           }
           return out;
         });
@@ -548,6 +553,21 @@ class RuleCompiler {
       }
     }
     return absl::InternalError("unreachable");
+  }
+
+  // The type facts `e` reads (CompileExpr has checked its variables).
+  void AddReads(const Expr& e, std::vector<Fact>& reads) const {
+    if (e.kind == Expr::kBinary) {
+      AddReads(*e.lhs, reads);
+      AddReads(*e.rhs, reads);
+    } else if (e.kind == Expr::kFunc) {
+      const Var& x = vars_.at(e.var).var;
+      reads.push_back(e.func == "rank"    ? Fact::RankOf(x)
+                      : e.func == "dim"   ? Fact::DimOf(x, e.index)
+                      : e.func == "numel" ? Fact::NumelOf(x)
+                      : e.func == "dtype" ? Fact::DTypeOf(x)
+                                          : Fact::ShapeOf(x));
+    }
   }
 
   // SymInt's arithmetic is checked: a wrapped sum could make a false

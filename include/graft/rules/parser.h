@@ -7,6 +7,9 @@
 //     where rank(b) == 1
 //     benefit 3
 //
+//   rule transpose_transpose: transpose(transpose(x)) -> x
+//     for any types
+//
 // Syntax only: names, arities and kinds are checked by the compiler.
 #ifndef GRAFT_RULES_PARSER_H_
 #define GRAFT_RULES_PARSER_H_
@@ -128,8 +131,14 @@ class RuleParser {
         r.benefit = static_cast<int>(b.int_value);
       } else if (in_.Accept("allow_duplicate")) {
         r.allow_duplicate = true;
+      } else if (in_.tok().is("for")) {
+        Token clause = in_.Take();
+        GRAFT_RETURN_IF_ERROR(in_.Expect("any", "after 'for' (the clause is 'for any types')"));
+        GRAFT_RETURN_IF_ERROR(in_.Expect("types", "after 'for any'"));
+        if (r.for_any_types) return in_.ErrorAt(clause, "'for any types' is given twice");
+        r.for_any_types = true;
       } else {
-        return in_.Expected("'where', 'benefit', 'allow_duplicate' or the next rule");
+        return in_.Expected("'where', 'benefit', 'allow_duplicate', 'for any types' or the next rule");
       }
     }
     return r;

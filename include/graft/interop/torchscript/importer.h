@@ -661,7 +661,7 @@ class Importer {
       if (absl::Status st = CheckArgs(op, node_args); !st.ok()) return NodeError(n, st.message());
     }
     if (gs && gs->shape_fn) {
-      auto inferred = gs->shape_fn(OpCall(op, node_args));
+      auto inferred = InferCheckedTypes(op, node_args);
       if (!inferred.ok()) return NodeError(n, inferred.status().message());
       if (complete && *inferred != types)
         return NodeError(n, absl::StrCat("TorchScript says its result is ", types[0].ToString(),

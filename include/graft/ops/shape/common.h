@@ -2,6 +2,11 @@
 // dims, normalizing negative dims, broadcasting), operand checks, and
 // torch's type promotion.
 //
+// A shape function sees only known operand types (every fact: dtype, rank,
+// each dim): InferCheckedTypes (ir/op_call.h) answers for partial operands
+// before calling it, so the families read facts with `*t.rank()` and need no
+// checks of their own.
+//
 // Symbolic dims: two dims are compatible when equal or when either is
 // symbolic (torch.export has guarded them); a symbolic dim meeting a static
 // one resolves to the static one.
@@ -68,20 +73,13 @@ inline absl::StatusOr<Shape> Broadcast(const OpCall& c, absl::Span<const Dim> a,
 }
 
 inline absl::Status NeedRank(const OpCall& c, TensorType t, int rank, absl::string_view what) {
-  if (!t.known()) return c.Error(absl::StrCat(what, " has an unknown type"));
-  if (t.rank() != rank)
+  if (*t.rank() != rank)
     return c.Error(absl::StrCat(what, " must have rank ", rank, ", got ", t.ToString()));
   return absl::OkStatus();
 }
 
-inline absl::Status NeedKnown(const OpCall& c, std::initializer_list<TensorType> ts) {
-  for (TensorType t : ts)
-    if (!t.known()) return c.Error("an operand has an unknown type");
-  return absl::OkStatus();
-}
-
 inline absl::Status SameDType(const OpCall& c, TensorType a, TensorType b) {
-  if (a.dtype() != b.dtype())
+  if (*a.dtype() != *b.dtype())
     return c.Error(absl::StrCat("dtypes differ: ", a.ToString(), " and ", b.ToString()));
   return absl::OkStatus();
 }
@@ -173,7 +171,7 @@ inline absl::StatusOr<DType> ResultType(const OpCall& c, std::initializer_list<i
     Arg a = c.arg(i);
     if (a.is_value()) {
       TensorType t = a.value()->type();
-      add(t.rank() == 0 ? zero_dim : dimensioned, t.dtype());
+      add(*t.rank() == 0 ? zero_dim : dimensioned, *t.dtype());
     } else if (const Literal* l = a.literal(); l && l->is_number()) {
       add(wrapped, l->is_int() ? DType::kInt64 : DType::kFloat32);
     } else if (l && l->is_bool()) {
@@ -188,16 +186,8 @@ inline absl::StatusOr<DType> ResultType(const OpCall& c, std::initializer_list<i
 // The shape of argument `i`: a tensor's, or [] for a Scalar.
 inline absl::Span<const Dim> ShapeOf(const OpCall& c, int i) {
   Arg a = c.arg(i);
-  if (a.is_value()) return a.value()->type().shape();
+  if (a.is_value()) return *a.value()->type().shape();
   return {};
-}
-
-// Checks that the tensor arguments among `args` have known types.
-inline absl::Status NeedKnownArgs(const OpCall& c, std::initializer_list<int> args) {
-  for (int i : args)
-    if (c.arg(i).is_value() && !c.type(i).known())
-      return c.Error("an operand has an unknown type");
-  return absl::OkStatus();
 }
 
 }  // namespace shape

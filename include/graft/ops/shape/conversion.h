@@ -17,7 +17,6 @@ namespace shape {
 // converted when dtype is given.
 inline absl::StatusOr<TypeList> ToCopy(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   const Literal* dtype = c.lit(1);
   if (dtype && dtype->is_dtype()) return One(t.WithDType(dtype->as_dtype()));
   return One(t);
@@ -30,7 +29,7 @@ inline absl::Status CheckAxis(const OpCall& c, TensorType t) {
   int axis = ParamIndex(c, "axis");
   if (axis < 0) return absl::OkStatus();
   GRAFT_ASSIGN_OR_RETURN(int64_t d, IntArg(c, axis));
-  return NormDim(c, d, t.rank()).status();
+  return NormDim(c, d, *t.rank()).status();
 }
 
 }  // namespace conversion_internal
@@ -45,7 +44,6 @@ struct QuantCall {
 };
 inline absl::StatusOr<QuantCall> ReadQuantCall(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   GRAFT_RETURN_IF_ERROR(CheckAxis(c, t));
   std::optional<DType> dtype = DTypeParam(c, "dtype");
   if (!dtype) return c.Error("has no dtype argument");
@@ -59,7 +57,7 @@ inline absl::StatusOr<QuantCall> ReadQuantCall(const OpCall& c) {
 // The input must be f32, f16 or bf16.
 inline absl::StatusOr<TypeList> Quantize(const OpCall& c) {
   GRAFT_ASSIGN_OR_RETURN(auto q, conversion_internal::ReadQuantCall(c));
-  DType in = q.input.dtype();
+  DType in = *q.input.dtype();
   if (in != DType::kFloat32 && in != DType::kFloat16 && in != DType::kBFloat16)
     return c.Error(absl::StrCat("input must be f32, f16 or bf16, got ", q.input.ToString()));
   return One(q.input.WithDType(q.dtype));
@@ -70,7 +68,7 @@ inline absl::StatusOr<TypeList> Quantize(const OpCall& c) {
 // argument's type when given. The input has the quantized `dtype`.
 inline absl::StatusOr<TypeList> Dequantize(const OpCall& c) {
   GRAFT_ASSIGN_OR_RETURN(auto q, conversion_internal::ReadQuantCall(c));
-  if (q.input.dtype() != q.dtype)
+  if (*q.input.dtype() != q.dtype)
     return c.Error(absl::StrCat("input ", q.input.ToString(),
                                 " does not have the quantized dtype ", DTypeName(q.dtype)));
   std::optional<DType> out = DTypeParam(c, "out_dtype");

@@ -35,13 +35,13 @@ inline constexpr DTypeRefusal kRefusals[] = {
 inline absl::Status CheckInputDType(const OpCall& c, TensorType t) {
   for (const DTypeRefusal& r : kRefusals) {
     if (r.op != c.name()) continue;
-    if ((r.bool_input && t.dtype() == DType::kBool) ||
-        (r.integral_input && IsIntegral(t.dtype())))
-      return c.Error(absl::StrCat("does not take ", DTypeTorchName(t.dtype()), " input ",
+    if ((r.bool_input && *t.dtype() == DType::kBool) ||
+        (r.integral_input && IsIntegral(*t.dtype())))
+      return c.Error(absl::StrCat("does not take ", DTypeTorchName(*t.dtype()), " input ",
                                   t.ToString()));
   }
   // Clamping to a negative bound makes no sense for unsigned values.
-  if (c.name() == "hardtanh" && t.dtype() == DType::kUInt8) {
+  if (c.name() == "hardtanh" && *t.dtype() == DType::kUInt8) {
     const Literal* min_val = c.lit(1);
     if (min_val && min_val->is_number() && min_val->as_number() < 0)
       return c.Error(absl::StrCat("min_val ", min_val->ToString(), " is negative for the unsigned ",
@@ -70,7 +70,6 @@ inline absl::StatusOr<TypeList> Clamp(const OpCall& c, TensorType t) {
 // Scalar bounds promote it.
 inline absl::StatusOr<TypeList> SameAsInput(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   GRAFT_RETURN_IF_ERROR(elementwise_internal::CheckInputDType(c, t));
   if (c.name() == "clamp") return elementwise_internal::Clamp(c, t);
   return One(t);
@@ -80,22 +79,19 @@ inline absl::StatusOr<TypeList> SameAsInput(const OpCall& c) {
 // integer and bool inputs give the default dtype f32.
 inline absl::StatusOr<TypeList> UnaryFloat(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  if (IsIntegral(t.dtype(), /*include_bool=*/true)) return One(t.WithDType(DType::kFloat32));
+  if (IsIntegral(*t.dtype(), /*include_bool=*/true)) return One(t.WithDType(DType::kFloat32));
   return One(t);
 }
 
 // Unary predicates (isnan, isinf, logical_not): a bool of the same shape.
 inline absl::StatusOr<TypeList> UnaryBool(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   return One(t.WithDType(DType::kBool));
 }
 
 // Binary arithmetic (add, sub, mul, maximum, ...; `.Tensor` and `.Scalar`
 // overloads): broadcast shapes, promoted dtype.
 inline absl::StatusOr<TypeList> Elementwise(const OpCall& c) {
-  GRAFT_RETURN_IF_ERROR(NeedKnownArgs(c, {0, 1}));
   GRAFT_ASSIGN_OR_RETURN(Shape s, elementwise_internal::BroadcastArgs(c, 0, 1));
   GRAFT_ASSIGN_OR_RETURN(DType d, ResultType(c, {0, 1}));
   // torch's sub_check: there is no bool subtraction.
@@ -117,7 +113,6 @@ inline absl::StatusOr<TypeList> Elementwise(const OpCall& c) {
 // when a rounding_mode ("floor", "trunc") is given; torch has no floor
 // division of bools.
 inline absl::StatusOr<TypeList> Divide(const OpCall& c) {
-  GRAFT_RETURN_IF_ERROR(NeedKnownArgs(c, {0, 1}));
   GRAFT_ASSIGN_OR_RETURN(Shape s, elementwise_internal::BroadcastArgs(c, 0, 1));
   GRAFT_ASSIGN_OR_RETURN(DType d, ResultType(c, {0, 1}));
   int mode = ParamIndex(c, "rounding_mode");
@@ -131,7 +126,6 @@ inline absl::StatusOr<TypeList> Divide(const OpCall& c) {
 // Comparisons and logical ops (eq, lt, logical_and, ...; Tensor and Scalar
 // overloads): broadcast shapes, bool result.
 inline absl::StatusOr<TypeList> Comparison(const OpCall& c) {
-  GRAFT_RETURN_IF_ERROR(NeedKnownArgs(c, {0, 1}));
   GRAFT_ASSIGN_OR_RETURN(Shape s, elementwise_internal::BroadcastArgs(c, 0, 1));
   return One(TensorType::Get(DType::kBool, s));
 }
@@ -139,8 +133,7 @@ inline absl::StatusOr<TypeList> Comparison(const OpCall& c) {
 // where.self(condition, self, other): the three shapes broadcast together;
 // the dtype is self's and other's promoted; the condition must be bool.
 inline absl::StatusOr<TypeList> Where(const OpCall& c) {
-  GRAFT_RETURN_IF_ERROR(NeedKnownArgs(c, {0, 1, 2}));
-  if (c.arg(0).is_value() && c.type(0).dtype() != DType::kBool)
+  if (c.arg(0).is_value() && *c.type(0).dtype() != DType::kBool)
     return c.Error(absl::StrCat("condition must be bool, got ", c.type(0).ToString()));
   GRAFT_ASSIGN_OR_RETURN(Shape values, elementwise_internal::BroadcastArgs(c, 1, 2));
   GRAFT_ASSIGN_OR_RETURN(Shape s, Broadcast(c, ShapeOf(c, 0), values));

@@ -22,14 +22,13 @@ namespace shape {
 // permute(self, dims): dims must be a permutation of the rank.
 inline absl::StatusOr<TypeList> Permute(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> dims, IntsArg(c, 1));
-  if (static_cast<int>(dims.size()) != t.rank())
-    return c.Error(absl::StrCat("dims ", c.lit(1)->ToString(), " do not match rank ", t.rank()));
+  if (static_cast<int>(dims.size()) != *t.rank())
+    return c.Error(absl::StrCat("dims ", c.lit(1)->ToString(), " do not match rank ", *t.rank()));
   Shape out(dims.size());
   std::vector<bool> seen(dims.size());
   for (size_t i = 0; i < dims.size(); ++i) {
-    GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, dims[i], t.rank()));
+    GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, dims[i], *t.rank()));
     if (seen[d]) return c.Error(absl::StrCat("dims ", c.lit(1)->ToString(), " repeat dim ", d));
     seen[d] = true;
     out[i] = t.dim(d);
@@ -40,22 +39,20 @@ inline absl::StatusOr<TypeList> Permute(const OpCall& c) {
 // t(self): transposes a rank-2 tensor; rank 0 and 1 pass through.
 inline absl::StatusOr<TypeList> T(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  if (t.rank() > 2) return c.Error(absl::StrCat("expects rank <= 2, got ", t.ToString()));
-  if (t.rank() < 2) return One(t);
+  if (*t.rank() > 2) return c.Error(absl::StrCat("expects rank <= 2, got ", t.ToString()));
+  if (*t.rank() < 2) return One(t);
   return One(t.WithShape({t.dim(1), t.dim(0)}));
 }
 
 // transpose(self, dim0, dim1).
 inline absl::StatusOr<TypeList> Transpose(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   GRAFT_ASSIGN_OR_RETURN(int64_t dim0, IntArg(c, 1));
   GRAFT_ASSIGN_OR_RETURN(int64_t dim1, IntArg(c, 2));
-  GRAFT_ASSIGN_OR_RETURN(int d0, NormDim(c, dim0, t.rank()));
-  GRAFT_ASSIGN_OR_RETURN(int d1, NormDim(c, dim1, t.rank()));
-  if (t.rank() == 0) return One(t);
-  Shape out(t.shape().begin(), t.shape().end());
+  GRAFT_ASSIGN_OR_RETURN(int d0, NormDim(c, dim0, *t.rank()));
+  GRAFT_ASSIGN_OR_RETURN(int d1, NormDim(c, dim1, *t.rank()));
+  if (*t.rank() == 0) return One(t);
+  Shape out(t.shape()->begin(), t.shape()->end());
   std::swap(out[d0], out[d1]);
   return One(t.WithShape(out));
 }
@@ -63,7 +60,6 @@ inline absl::StatusOr<TypeList> Transpose(const OpCall& c) {
 // view / reshape(self, size): row-major reinterpretation; one -1 inferred.
 inline absl::StatusOr<TypeList> View(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> size, IntsArg(c, 1));
   Shape out;
   int infer = -1;
@@ -108,12 +104,11 @@ inline absl::StatusOr<TypeList> View(const OpCall& c) {
 // expand(self, size): broadcasts size-1 dims; -1 keeps a dim.
 inline absl::StatusOr<TypeList> Expand(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> size, IntsArg(c, 1));
-  if (static_cast<int>(size.size()) < t.rank())
+  if (static_cast<int>(size.size()) < *t.rank())
     return c.Error(absl::StrCat("size ", c.lit(1)->ToString(), " has fewer dims than ",
                                 t.ToString()));
-  size_t lead = size.size() - t.rank();
+  size_t lead = size.size() - *t.rank();
   Shape out(size.size());
   for (size_t i = 0; i < size.size(); ++i) {
     // Dim(negative) would be read as a symbol.
@@ -142,8 +137,7 @@ inline absl::StatusOr<TypeList> Expand(const OpCall& c) {
 // symbol is never 1).
 inline absl::StatusOr<TypeList> Squeeze(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  std::vector<bool> listed(std::max(t.rank(), 1), c.arg(1).is_null());
+  std::vector<bool> listed(std::max(*t.rank(), 1), c.arg(1).is_null());
   if (!c.arg(1).is_null()) {
     const Literal* dims = c.lit(1);
     if (!dims || !(dims->is_int() || dims->is_ints()))
@@ -154,13 +148,13 @@ inline absl::StatusOr<TypeList> Squeeze(const OpCall& c) {
     else
       ds.assign(dims->as_ints().begin(), dims->as_ints().end());
     for (int64_t d : ds) {
-      GRAFT_ASSIGN_OR_RETURN(int n, NormDim(c, d, t.rank()));
+      GRAFT_ASSIGN_OR_RETURN(int n, NormDim(c, d, *t.rank()));
       if (listed[n]) return c.Error(absl::StrCat("dim ", n, " appears twice in ", dims->ToString()));
       listed[n] = true;
     }
   }
   Shape out;
-  for (int i = 0; i < t.rank(); ++i)
+  for (int i = 0; i < *t.rank(); ++i)
     if (!listed[i] || t.dim(i) != Dim(1)) out.push_back(t.dim(i));
   return One(t.WithShape(out));
 }
@@ -169,12 +163,11 @@ inline absl::StatusOr<TypeList> Squeeze(const OpCall& c) {
 // also be the rank (append).
 inline absl::StatusOr<TypeList> Unsqueeze(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   GRAFT_ASSIGN_OR_RETURN(int64_t d, IntArg(c, 1));
-  if (d < -t.rank() - 1 || d > t.rank())
-    return c.Error(absl::StrCat("dim ", d, " out of range for inserting into rank ", t.rank()));
-  if (d < 0) d += t.rank() + 1;
-  Shape out(t.shape().begin(), t.shape().end());
+  if (d < -*t.rank() - 1 || d > *t.rank())
+    return c.Error(absl::StrCat("dim ", d, " out of range for inserting into rank ", *t.rank()));
+  if (d < 0) d += *t.rank() + 1;
+  Shape out(t.shape()->begin(), t.shape()->end());
   out.insert(out.begin() + d, Dim(1));
   return One(t.WithShape(out));
 }
@@ -206,10 +199,9 @@ inline Dim DerivedSymbol(absl::string_view op, std::initializer_list<Dim> sizes,
 // clamped to the dim (so [100:] is empty, not an error).
 inline absl::StatusOr<TypeList> Slice(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  if (t.rank() == 0) return c.Error("cannot slice a 0-dim tensor");
+  if (*t.rank() == 0) return c.Error("cannot slice a 0-dim tensor");
   GRAFT_ASSIGN_OR_RETURN(int64_t dim, IntArg(c, 1));
-  GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, dim, t.rank()));
+  GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, dim, *t.rank()));
   GRAFT_ASSIGN_OR_RETURN(int64_t step, IntArg(c, 4));
   if (step < 1) return c.Error(absl::StrCat("step must be positive, got ", step));
   int64_t start = 0, end = std::numeric_limits<int64_t>::max();  // None: the whole dim
@@ -219,7 +211,7 @@ inline absl::StatusOr<TypeList> Slice(const OpCall& c) {
   if (!c.is_none(3)) {
     GRAFT_ASSIGN_OR_RETURN(end, IntArg(c, 3));
   }
-  Shape out(t.shape().begin(), t.shape().end());
+  Shape out(t.shape()->begin(), t.shape()->end());
   Dim size = t.dim(d);
   if (!size.is_static()) {
     // Whole-dim slices keep the symbol; others get one derived from it.
@@ -242,16 +234,15 @@ inline absl::StatusOr<TypeList> Slice(const OpCall& c) {
 // (negative counts from the end).
 inline absl::StatusOr<TypeList> Select(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-  if (t.rank() == 0) return c.Error("cannot select from a 0-dim tensor");
+  if (*t.rank() == 0) return c.Error("cannot select from a 0-dim tensor");
   GRAFT_ASSIGN_OR_RETURN(int64_t dim, IntArg(c, 1));
-  GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, dim, t.rank()));
+  GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, dim, *t.rank()));
   GRAFT_ASSIGN_OR_RETURN(int64_t index, IntArg(c, 2));
   Dim size = t.dim(d);
   if (size.is_static() && (index < -size.size() || index >= size.size()))
     return c.Error(absl::StrCat("index ", index, " out of range for dim ", d, " of ",
                                 t.ToString()));
-  Shape out(t.shape().begin(), t.shape().end());
+  Shape out(t.shape()->begin(), t.shape()->end());
   out.erase(out.begin() + d);
   return One(t.WithShape(out));
 }
@@ -287,24 +278,23 @@ inline absl::StatusOr<TypeList> Cat(const OpCall& c) {
     if (!args.tensors[i].is_value())
       return c.Error(absl::StrCat("argument ", i, " is not a tensor"));
     TensorType t = args.tensors[i].value()->type();
-    GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
-    if (t.rank() == 0)
+    if (*t.rank() == 0)
       return c.Error(absl::StrCat("cannot concatenate the 0-dim tensor ", t.ToString(),
                                   " (argument ", i, ")"));
     // Promotion over all of them, as torch.result_type of the list: one
     // category of operands (a 0-dim tensor is refused above).
-    dtype = dtype ? PromoteTypes(*dtype, t.dtype()) : t.dtype();
-    if (t.rank() == 1 && t.dim(0) == Dim(0)) continue;
+    dtype = dtype ? PromoteTypes(*dtype, *t.dtype()) : *t.dtype();
+    if (*t.rank() == 1 && t.dim(0) == Dim(0)) continue;
     if (!first) {
       first = t;
-      GRAFT_ASSIGN_OR_RETURN(d, NormDim(c, dim_arg->as_int(), t.rank()));
-      out.assign(t.shape().begin(), t.shape().end());
+      GRAFT_ASSIGN_OR_RETURN(d, NormDim(c, dim_arg->as_int(), *t.rank()));
+      out.assign(t.shape()->begin(), t.shape()->end());
       continue;
     }
-    if (t.rank() != first->rank())
+    if (*t.rank() != *first->rank())
       return c.Error(absl::StrCat("tensors ", first->ToString(), " and ", t.ToString(),
                                   " (argument ", i, ") differ in rank"));
-    for (int j = 0; j < t.rank(); ++j) {
+    for (int j = 0; j < *t.rank(); ++j) {
       if (j == d) continue;
       if (!Compatible(out[j], t.dim(j)))
         return c.Error(absl::StrCat("tensors ", first->ToString(), " and ", t.ToString(),

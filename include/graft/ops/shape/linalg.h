@@ -26,7 +26,7 @@ inline absl::StatusOr<TypeList> Mm(const OpCall& c) {
     return c.Error(absl::StrCat("operand shapes ", a.ToString(), " and ", b.ToString(),
                                 " do not chain (", a.dim(1).ToString(), " != ",
                                 b.dim(0).ToString(), ")"));
-  return One(TensorType::Get(a.dtype(), {a.dim(0), b.dim(1)}));
+  return One(TensorType::Get(*a.dtype(), {a.dim(0), b.dim(1)}));
 }
 
 // bmm: [b, n, k] x [b, k, m] -> [b, n, m].
@@ -38,13 +38,12 @@ inline absl::StatusOr<TypeList> Bmm(const OpCall& c) {
   if (!Compatible(a.dim(0), b.dim(0)) || !Compatible(a.dim(2), b.dim(1)))
     return c.Error(absl::StrCat("operand shapes ", a.ToString(), " and ", b.ToString(),
                                 " do not chain"));
-  return One(TensorType::Get(a.dtype(), {Unify(a.dim(0), b.dim(0)), a.dim(1), b.dim(2)}));
+  return One(TensorType::Get(*a.dtype(), {Unify(a.dim(0), b.dim(0)), a.dim(1), b.dim(2)}));
 }
 
 // addmm(self, mat1, mat2): mm(mat1, mat2) with self broadcast onto it.
 inline absl::StatusOr<TypeList> Addmm(const OpCall& c) {
   TensorType self = c.type(0), a = c.type(1), b = c.type(2);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {self}));
   GRAFT_RETURN_IF_ERROR(NeedRank(c, a, 2, "mat1"));
   GRAFT_RETURN_IF_ERROR(NeedRank(c, b, 2, "mat2"));
   GRAFT_RETURN_IF_ERROR(SameDType(c, a, b));
@@ -52,36 +51,34 @@ inline absl::StatusOr<TypeList> Addmm(const OpCall& c) {
   if (!Compatible(a.dim(1), b.dim(0)))
     return c.Error(absl::StrCat("mat1 ", a.ToString(), " and mat2 ", b.ToString(), " do not chain"));
   Dim out[] = {a.dim(0), b.dim(1)};
-  GRAFT_ASSIGN_OR_RETURN(Shape s, Broadcast(c, self.shape(), out));
+  GRAFT_ASSIGN_OR_RETURN(Shape s, Broadcast(c, *self.shape(), out));
   if (s.size() != 2 || !Compatible(s[0], out[0]) || !Compatible(s[1], out[1]))
     return c.Error(absl::StrCat("self ", self.ToString(), " does not broadcast to ",
                                 ShapeString(out)));
-  return One(TensorType::Get(a.dtype(), out));
+  return One(TensorType::Get(*a.dtype(), out));
 }
 
 // linear(input [..., in], weight [out, in] or [in], bias?) -> [..., out].
 inline absl::StatusOr<TypeList> Linear(const OpCall& c) {
   TensorType x = c.type(0), w = c.type(1);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {x, w}));
-  if (x.rank() < 1) return c.Error("input must have rank >= 1");
-  if (w.rank() != 1 && w.rank() != 2)
+  if (*x.rank() < 1) return c.Error("input must have rank >= 1");
+  if (*w.rank() != 1 && *w.rank() != 2)
     return c.Error(absl::StrCat("weight must have rank 1 or 2, got ", w.ToString()));
   GRAFT_RETURN_IF_ERROR(SameDType(c, x, w));
   if (!Compatible(x.dim(-1), w.dim(-1)))
     return c.Error(absl::StrCat("input ", x.ToString(), " and weight ", w.ToString(),
                                 " disagree on in_features (", x.dim(-1).ToString(), " != ",
                                 w.dim(-1).ToString(), ")"));
-  Shape out(x.shape().begin(), x.shape().end() - 1);
-  if (w.rank() == 2) out.push_back(w.dim(0));
+  Shape out(x.shape()->begin(), x.shape()->end() - 1);
+  if (*w.rank() == 2) out.push_back(w.dim(0));
   if (!c.is_none(2)) {
     TensorType b = c.type(2);
-    GRAFT_RETURN_IF_ERROR(NeedKnown(c, {b}));
     GRAFT_RETURN_IF_ERROR(SameDType(c, x, b));
     // torch computes that case as addmv, which refuses it.
-    if (w.rank() == 1 && x.rank() > 1)
+    if (*w.rank() == 1 && *x.rank() > 1)
       return c.Error(absl::StrCat("a bias needs a rank-2 weight when the input ", x.ToString(),
                                   " has rank > 1"));
-    GRAFT_ASSIGN_OR_RETURN(Shape s, Broadcast(c, out, b.shape()));
+    GRAFT_ASSIGN_OR_RETURN(Shape s, Broadcast(c, out, *b.shape()));
     // The bias is added into the output: it may broadcast, never widen it.
     bool widens = s.size() != out.size();
     for (size_t i = 0; !widens && i < s.size(); ++i) widens = !Compatible(s[i], out[i]);
@@ -89,16 +86,15 @@ inline absl::StatusOr<TypeList> Linear(const OpCall& c) {
       return c.Error(absl::StrCat("bias ", b.ToString(), " does not broadcast to ",
                                   ShapeString(out)));
   }
-  return One(TensorType::Get(x.dtype(), out));
+  return One(TensorType::Get(*x.dtype(), out));
 }
 
 // matmul: torch.matmul's 1-D, 2-D and batched-broadcast cases.
 inline absl::StatusOr<TypeList> Matmul(const OpCall& c) {
   TensorType a = c.type(0), b = c.type(1);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {a, b}));
   GRAFT_RETURN_IF_ERROR(SameDType(c, a, b));
-  if (a.rank() == 0 || b.rank() == 0) return c.Error("both operands must have rank >= 1");
-  Shape sa(a.shape().begin(), a.shape().end()), sb(b.shape().begin(), b.shape().end());
+  if (*a.rank() == 0 || *b.rank() == 0) return c.Error("both operands must have rank >= 1");
+  Shape sa(a.shape()->begin(), a.shape()->end()), sb(b.shape()->begin(), b.shape()->end());
   bool a_vec = sa.size() == 1, b_vec = sb.size() == 1;
   if (a_vec) sa.insert(sa.begin(), Dim(1));
   if (b_vec) sb.push_back(Dim(1));
@@ -110,16 +106,15 @@ inline absl::StatusOr<TypeList> Matmul(const OpCall& c) {
                            absl::MakeConstSpan(sb).subspan(0, sb.size() - 2)));
   if (!a_vec) out.push_back(sa[sa.size() - 2]);
   if (!b_vec) out.push_back(sb.back());
-  return One(TensorType::Get(a.dtype(), out));
+  return One(TensorType::Get(*a.dtype(), out));
 }
 
 // convolution(input, weight, bias?, stride, padding, dilation, transposed,
 // output_padding, groups): N-d convolution, channels first.
 inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
   TensorType x = c.type(0), w = c.type(1);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {x, w}));
-  int spatial = x.rank() - 2;
-  if (spatial < 1 || w.rank() != x.rank())
+  int spatial = *x.rank() - 2;
+  if (spatial < 1 || *w.rank() != *x.rank())
     return c.Error(absl::StrCat("input ", x.ToString(), " and weight ", w.ToString(),
                                 " must both have rank >= 3 and equal ranks"));
   GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> stride, IntsArg(c, 3));
@@ -180,8 +175,7 @@ inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
   }
   if (!c.is_none(2)) {
     TensorType b = c.type(2);
-    GRAFT_RETURN_IF_ERROR(NeedKnown(c, {b}));
-    if (b.rank() != 1 || !Compatible(b.dim(0), out[1]))
+    if (*b.rank() != 1 || !Compatible(b.dim(0), out[1]))
       return c.Error(absl::StrCat("bias ", b.ToString(), " does not match the ",
                                   out[1].ToString(), " output channels"));
   }
@@ -219,7 +213,7 @@ inline absl::StatusOr<TypeList> Convolution(const OpCall& c) {
   }
   if (transposed && std::all_of(out.begin() + 2, out.end(), [](Dim d) { return d == Dim(0); }))
     return c.Error(absl::StrCat("every spatial output size of ", ShapeString(out), " is 0"));
-  return One(TensorType::Get(x.dtype(), out));
+  return One(TensorType::Get(*x.dtype(), out));
 }
 
 }  // namespace shape

@@ -16,9 +16,8 @@ namespace shape {
 // normalized ones to 1.
 inline absl::StatusOr<TypeList> NativeLayerNorm(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   GRAFT_ASSIGN_OR_RETURN(absl::Span<const int64_t> norm, IntsArg(c, 1));
-  int axis = t.rank() - static_cast<int>(norm.size());
+  int axis = *t.rank() - static_cast<int>(norm.size());
   if (norm.empty() || axis < 0)
     return c.Error(absl::StrCat("normalized_shape ", c.lit(1)->ToString(),
                                 " does not fit input ", t.ToString()));
@@ -31,15 +30,14 @@ inline absl::StatusOr<TypeList> NativeLayerNorm(const OpCall& c) {
   for (int p : {2, 3}) {
     if (c.is_none(p)) continue;
     TensorType w = c.type(p);
-    GRAFT_RETURN_IF_ERROR(NeedKnown(c, {w}));
-    bool fits = w.rank() == static_cast<int>(norm.size());
-    for (int i = 0; fits && i < w.rank(); ++i) fits = Compatible(w.dim(i), Dim(norm[i]));
+    bool fits = *w.rank() == static_cast<int>(norm.size());
+    for (int i = 0; fits && i < *w.rank(); ++i) fits = Compatible(w.dim(i), Dim(norm[i]));
     if (!fits)
       return c.Error(absl::StrCat(p == 2 ? "weight " : "bias ", w.ToString(),
                                   " does not match normalized_shape"));
   }
-  Shape stat(t.shape().begin(), t.shape().begin() + axis);
-  stat.resize(t.rank(), Dim(1));
+  Shape stat(t.shape()->begin(), t.shape()->begin() + axis);
+  stat.resize(*t.rank(), Dim(1));
   TensorType s = t.WithShape(stat);
   return TypeList{t, s, s};
 }
@@ -48,11 +46,10 @@ inline absl::StatusOr<TypeList> NativeLayerNorm(const OpCall& c) {
 inline absl::StatusOr<TypeList> Embedding(const OpCall& c) {
   TensorType w = c.type(0), idx = c.type(1);
   GRAFT_RETURN_IF_ERROR(NeedRank(c, w, 2, "weight"));
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {idx}));
-  if (!IsIntegral(idx.dtype())) return c.Error(absl::StrCat("indices must be integral, got ", idx.ToString()));
-  Shape out(idx.shape().begin(), idx.shape().end());
+  if (!IsIntegral(*idx.dtype())) return c.Error(absl::StrCat("indices must be integral, got ", idx.ToString()));
+  Shape out(idx.shape()->begin(), idx.shape()->end());
   out.push_back(w.dim(1));
-  return One(TensorType::Get(w.dtype(), out));
+  return One(TensorType::Get(*w.dtype(), out));
 }
 
 }  // namespace shape

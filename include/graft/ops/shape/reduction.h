@@ -19,7 +19,7 @@ namespace reduction_internal {
 // removed.
 inline Shape Reduce(TensorType t, const std::vector<bool>& reduced, bool keepdim) {
   Shape out;
-  for (int i = 0; i < t.rank(); ++i) {
+  for (int i = 0; i < *t.rank(); ++i) {
     if (!reduced[i])
       out.push_back(t.dim(i));
     else if (keepdim)
@@ -31,7 +31,7 @@ inline Shape Reduce(TensorType t, const std::vector<bool>& reduced, bool keepdim
 // A dim that is statically 0 cannot be reduced by an op without an
 // identity (max of nothing).
 inline absl::Status NeedNonEmpty(const OpCall& c, TensorType t, int dim) {
-  if (t.rank() > 0 && t.dim(dim) == Dim(0))
+  if (*t.rank() > 0 && t.dim(dim) == Dim(0))
     return c.Error(absl::StrCat("cannot reduce dim ", dim, " of size 0 of ", t.ToString(),
                                 " (there is no identity)"));
   return absl::OkStatus();
@@ -45,26 +45,25 @@ inline absl::Status NeedNonEmpty(const OpCall& c, TensorType t, int dim) {
 // amax and amin keep the dtype and need the reduced dims non-empty.
 inline absl::StatusOr<TypeList> Reduction(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   const Literal* dim = c.lit(1);
   if (!dim || !(dim->is_none() || dim->is_ints()))
     return LiteralArg(c, 1, &Literal::is_ints, "an int list or None").status();
   GRAFT_ASSIGN_OR_RETURN(bool keepdim, BoolArg(c, 2));
   bool all = dim->is_none() || dim->as_ints().empty();
-  std::vector<bool> reduced(t.rank(), all);
+  std::vector<bool> reduced(*t.rank(), all);
   if (!all) {
-    std::vector<bool> seen(std::max(t.rank(), 1));
+    std::vector<bool> seen(std::max(*t.rank(), 1));
     for (int64_t d : dim->as_ints()) {
-      GRAFT_ASSIGN_OR_RETURN(int n, NormDim(c, d, t.rank()));
+      GRAFT_ASSIGN_OR_RETURN(int n, NormDim(c, d, *t.rank()));
       if (seen[n]) return c.Error(absl::StrCat("dim ", n, " appears twice in ", dim->ToString()));
       seen[n] = true;
-      if (t.rank() > 0) reduced[n] = true;
+      if (*t.rank() > 0) reduced[n] = true;
     }
   }
   bool has_identity = c.name() == "sum" || c.name() == "mean";
-  for (int i = 0; i < t.rank() && !has_identity; ++i)
+  for (int i = 0; i < *t.rank() && !has_identity; ++i)
     if (reduced[i]) GRAFT_RETURN_IF_ERROR(reduction_internal::NeedNonEmpty(c, t, i));
-  DType d = t.dtype();
+  DType d = *t.dtype();
   std::optional<DType> explicit_dtype = DTypeParam(c, "dtype");
   if (explicit_dtype) {
     d = *explicit_dtype;
@@ -83,19 +82,18 @@ inline absl::StatusOr<TypeList> Reduction(const OpCall& c) {
 // as 1).
 inline absl::StatusOr<TypeList> ArgReduction(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   GRAFT_ASSIGN_OR_RETURN(bool keepdim, BoolArg(c, 2));
-  std::vector<bool> reduced(t.rank(), true);
+  std::vector<bool> reduced(*t.rank(), true);
   if (c.is_none(1)) {
     std::optional<int64_t> numel = t.numel();
     if (numel && *numel == 0)
       return c.Error(absl::StrCat("needs a dim for the empty input ", t.ToString()));
   } else {
     GRAFT_ASSIGN_OR_RETURN(int64_t dim, IntArg(c, 1));
-    GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, dim, t.rank()));
+    GRAFT_ASSIGN_OR_RETURN(int d, NormDim(c, dim, *t.rank()));
     GRAFT_RETURN_IF_ERROR(reduction_internal::NeedNonEmpty(c, t, d));
-    reduced.assign(t.rank(), false);
-    if (t.rank() > 0) reduced[d] = true;
+    reduced.assign(*t.rank(), false);
+    if (*t.rank() > 0) reduced[d] = true;
   }
   return One(TensorType::Get(DType::kInt64, reduction_internal::Reduce(t, reduced, keepdim)));
 }
@@ -105,13 +103,12 @@ inline absl::StatusOr<TypeList> ArgReduction(const OpCall& c) {
 // _softmax only).
 inline absl::StatusOr<TypeList> Softmax(const OpCall& c) {
   TensorType t = c.type(0);
-  GRAFT_RETURN_IF_ERROR(NeedKnown(c, {t}));
   GRAFT_ASSIGN_OR_RETURN(int64_t dim, IntArg(c, 1));
-  GRAFT_RETURN_IF_ERROR(NormDim(c, dim, t.rank()).status());
+  GRAFT_RETURN_IF_ERROR(NormDim(c, dim, *t.rank()).status());
   GRAFT_ASSIGN_OR_RETURN(bool half_to_float, BoolArg(c, 2));
   if (!half_to_float) return One(t);
   bool bf16_ok = c.name() == "_softmax";
-  if (t.dtype() != DType::kFloat16 && !(bf16_ok && t.dtype() == DType::kBFloat16))
+  if (*t.dtype() != DType::kFloat16 && !(bf16_ok && *t.dtype() == DType::kBFloat16))
     return c.Error(absl::StrCat("half_to_float needs an f16", bf16_ok ? " or bf16" : "",
                                 " input, got ", t.ToString()));
   return One(t.WithDType(DType::kFloat32));
