@@ -126,7 +126,7 @@ graph @g(%x: f32[2, 3, 4]) {
                    m::computed(
                        [x](const MatchState& st) -> absl::StatusOr<const Literal*> {
                          std::vector<int64_t> dims;
-                         for (Dim d : st.type(x).shape()) dims.push_back(d.size());
+                         for (Dim d : *st.type(x).shape()) dims.push_back(d.size());
                          return Literal::Ints(dims);
                        },
                        "shape(x)")));

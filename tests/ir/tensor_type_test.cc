@@ -148,7 +148,7 @@ TEST(TensorTypeTest, PartialTypesAnswerEveryAccessorSafely) {
   EXPECT_TRUE(none.is_unknown());
   EXPECT_EQ(none.dtype(), std::nullopt);
   EXPECT_EQ(none.rank(), std::nullopt);
-  EXPECT_EQ(none.shape(), std::nullopt);
+  EXPECT_EQ(none.shape(), nullptr);
   EXPECT_EQ(none.FirstUnknownFact(), "dtype");
   EXPECT_EQ(rank_only.rank(), 2);
   EXPECT_EQ(rank_only.dtype(), std::nullopt);

@@ -213,11 +213,10 @@ class TensorType {
     if (!has_rank()) return std::nullopt;
     return static_cast<int>(s_->shape.size());
   }
-  // The dims, when the rank is known (each may still be unknown).
-  std::optional<absl::Span<const Dim>> shape() const {
-    if (!has_rank()) return std::nullopt;
-    return absl::MakeConstSpan(s_->shape);
-  }
+  // The dims when the rank is known (each may still be unknown), else null.
+  // A pointer into the interned type, valid forever: `for (Dim d :
+  // *t.shape())` is safe where an optional returned by value would dangle.
+  const Shape* shape() const { return has_rank() ? &s_->shape : nullptr; }
   // Dim `i`, negative `i` counting from the back as in Python; unknown when
   // the rank is, or `i` is out of range.
   Dim dim(int i) const {
@@ -253,7 +252,10 @@ class TensorType {
     return n;
   }
   TensorType WithShape(absl::Span<const Dim> shape) const { return Get(dtype(), shape); }
-  TensorType WithDType(DType d) const { return Get(d, shape()); }
+  TensorType WithDType(DType d) const {
+    if (!has_rank()) return OfDType(d);
+    return Get(d, absl::MakeConstSpan(*shape()));
+  }
 
   // The first unknown fact, as a reason names it ("dtype", "rank", "dim 1"),
   // or "" when the type is known.
@@ -299,7 +301,11 @@ inline std::optional<TensorType> MergeTypes(TensorType a, TensorType b) {
   if (a == b) return a;
   std::optional<DType> dtype = a.dtype() ? a.dtype() : b.dtype();
   if (a.dtype() && b.dtype() && *a.dtype() != *b.dtype()) return std::nullopt;
-  if (!a.has_rank() || !b.has_rank()) return TensorType::Get(dtype, a.has_rank() ? a.shape() : b.shape());
+  if (!a.has_rank() || !b.has_rank()) {
+    TensorType ranked = a.has_rank() ? a : b;
+    if (!ranked.has_rank()) return TensorType::Get(dtype, std::nullopt);
+    return TensorType::Get(dtype, absl::MakeConstSpan(*ranked.shape()));
+  }
   if (*a.rank() != *b.rank()) return std::nullopt;
   Shape dims;
   for (int i = 0; i < *a.rank(); ++i) {

@@ -618,7 +618,7 @@ auto has_shape(P&& p, std::vector<Dim> shape) {
   return where(std::forward<P>(p),
                [shape = std::move(shape)](Arg a, const MatchState&) {
                  TensorType t = TypeOf(a);
-                 return t.known() && absl::MakeConstSpan(shape) == *t.shape();
+                 return t.known() && absl::MakeConstSpan(shape) == absl::MakeConstSpan(*t.shape());
                },
                std::move(label));
 }

@@ -52,7 +52,7 @@ inline absl::StatusOr<TypeList> Transpose(const OpCall& c) {
   GRAFT_ASSIGN_OR_RETURN(int d0, NormDim(c, dim0, *t.rank()));
   GRAFT_ASSIGN_OR_RETURN(int d1, NormDim(c, dim1, *t.rank()));
   if (*t.rank() == 0) return One(t);
-  Shape out(t.shape()->begin(), t.shape()->end());
+  Shape out = *t.shape();
   std::swap(out[d0], out[d1]);
   return One(t.WithShape(out));
 }
@@ -167,7 +167,7 @@ inline absl::StatusOr<TypeList> Unsqueeze(const OpCall& c) {
   if (d < -*t.rank() - 1 || d > *t.rank())
     return c.Error(absl::StrCat("dim ", d, " out of range for inserting into rank ", *t.rank()));
   if (d < 0) d += *t.rank() + 1;
-  Shape out(t.shape()->begin(), t.shape()->end());
+  Shape out = *t.shape();
   out.insert(out.begin() + d, Dim(1));
   return One(t.WithShape(out));
 }
@@ -211,7 +211,7 @@ inline absl::StatusOr<TypeList> Slice(const OpCall& c) {
   if (!c.is_none(3)) {
     GRAFT_ASSIGN_OR_RETURN(end, IntArg(c, 3));
   }
-  Shape out(t.shape()->begin(), t.shape()->end());
+  Shape out = *t.shape();
   Dim size = t.dim(d);
   if (!size.is_static()) {
     // Whole-dim slices keep the symbol; others get one derived from it.
@@ -242,7 +242,7 @@ inline absl::StatusOr<TypeList> Select(const OpCall& c) {
   if (size.is_static() && (index < -size.size() || index >= size.size()))
     return c.Error(absl::StrCat("index ", index, " out of range for dim ", d, " of ",
                                 t.ToString()));
-  Shape out(t.shape()->begin(), t.shape()->end());
+  Shape out = *t.shape();
   out.erase(out.begin() + d);
   return One(t.WithShape(out));
 }
@@ -288,7 +288,7 @@ inline absl::StatusOr<TypeList> Cat(const OpCall& c) {
     if (!first) {
       first = t;
       GRAFT_ASSIGN_OR_RETURN(d, NormDim(c, dim_arg->as_int(), *t.rank()));
-      out.assign(t.shape()->begin(), t.shape()->end());
+      out = *t.shape();
       continue;
     }
     if (*t.rank() != *first->rank())

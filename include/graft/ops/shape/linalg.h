@@ -94,7 +94,7 @@ inline absl::StatusOr<TypeList> Matmul(const OpCall& c) {
   TensorType a = c.type(0), b = c.type(1);
   GRAFT_RETURN_IF_ERROR(SameDType(c, a, b));
   if (*a.rank() == 0 || *b.rank() == 0) return c.Error("both operands must have rank >= 1");
-  Shape sa(a.shape()->begin(), a.shape()->end()), sb(b.shape()->begin(), b.shape()->end());
+  Shape sa = *a.shape(), sb = *b.shape();
   bool a_vec = sa.size() == 1, b_vec = sb.size() == 1;
   if (a_vec) sa.insert(sa.begin(), Dim(1));
   if (b_vec) sb.push_back(Dim(1));

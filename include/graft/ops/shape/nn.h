@@ -47,7 +47,7 @@ inline absl::StatusOr<TypeList> Embedding(const OpCall& c) {
   TensorType w = c.type(0), idx = c.type(1);
   GRAFT_RETURN_IF_ERROR(NeedRank(c, w, 2, "weight"));
   if (!IsIntegral(*idx.dtype())) return c.Error(absl::StrCat("indices must be integral, got ", idx.ToString()));
-  Shape out(idx.shape()->begin(), idx.shape()->end());
+  Shape out = *idx.shape();
   out.push_back(w.dim(1));
   return One(TensorType::Get(*w.dtype(), out));
 }
