@@ -399,6 +399,116 @@ TEST(RuleTest, ReplacementOfADifferentTypeIsRefusedAndRolledBack) {
   EXPECT_EQ(Val(*g, "a")->num_uses(), 2u);
 }
 
+// Equal partial types prove nothing (two `?` tensors may differ): without
+// ForAnyTypes, an unknown fact on either side refuses, naming the fact.
+TEST(RuleTest, AnUnknownFactRefusesTheTypeCheck) {
+  const char* kText = R"(
+graph @g(%x: ?, parameter %w: f32[3, 4]) {
+  %t = aten::permute_copy.default(%w, [1, 0])
+  %mm = aten::mm.default(%x, %t)
+  return %mm
+}
+)";
+  auto g = MustParse(kText);
+  std::unique_ptr<Rule> typed = MmTransposedWeightToLinear();
+  EXPECT_FALSE(typed->for_any_types());
+  EXPECT_EQ(MatchAndApply(*g, *typed, "mm").message(),
+            "the replacement computes ? where aten::mm.default produced ?: the type check needs "
+            "the dtype of aten::mm.default's result, which is unknown (the rule does not hold "
+            "for any types)");
+  EXPECT_EQ(Numbered(*g), Canon(kText));
+  // Known on the root's side, unknown on the replacement's.
+  Var x("x");
+  std::unique_ptr<Rule> opaque = rule(
+      "opaque", m::relu(x), [x](Rewriter& rw, Node*, const MatchState& s) -> absl::StatusOr<Value*> {
+        const OpDef* op = *Ops().Intern("vendor::thing.v1");
+        Arg args[] = {s[x]};
+        TensorType out[] = {TensorType::OfDType(DType::kFloat32)};
+        return rw.CreateWithTypes(op, args, out)->result(0);
+      });
+  auto g2 = MustParse("graph @g(%a: f32[2]) {\n  %r = aten::relu.default(%a)\n  return %r\n}\n");
+  EXPECT_EQ(MatchAndApply(*g2, *opaque, "r").message(),
+            "the replacement computes f32[*] where aten::relu.default produced f32[2]: the type "
+            "check needs the rank of the replacement, which is unknown (the rule does not hold "
+            "for any types)");
+}
+
+// ForAnyTypes: partial types pass unless a known fact conflicts, and the
+// replacement takes the facts of both sides.
+TEST(RuleTest, ForAnyTypesAcceptsPartialTypesAndMergesTheirFacts) {
+  auto g = MustParse(R"(
+graph @g(%x: ?, parameter %w: f32[3, 4]) {
+  %t = aten::permute_copy.default(%w, [1, 0])
+  %mm = aten::mm.default(%x, %t) : f32[?, 3]
+  return %mm
+}
+)");
+  std::unique_ptr<Rule> any = MmTransposedWeightToLinear().ForAnyTypes();
+  EXPECT_TRUE(any->for_any_types());
+  ASSERT_TRUE(MatchAndApply(*g, *any, "mm").ok());
+  EXPECT_EQ(Numbered(*g), Canon(R"(
+graph @g(%x: ?, parameter %w: f32[3, 4]) {
+  %0 = aten::linear.default(%x, %w) : f32[?, 3]
+  return %0
+}
+)"));
+  EXPECT_TRUE(Verify(*g).ok()) << Verify(*g);
+  // A known fact that conflicts still refuses: the root says f16.
+  const char* kConflict = R"(
+graph @g(%x: ?, parameter %w: f32[3, 4]) {
+  %t = aten::permute_copy.default(%w, [1, 0])
+  %mm = aten::mm.default(%x, %t) : f16[*]
+  return %mm
+}
+)";
+  auto g2 = MustParse(kConflict);
+  Var x("x");
+  std::unique_ptr<Rule> to_f32 =
+      rule("to_f32", m::mm(x, m::_), [x](Rewriter& rw, Node*, const MatchState& s) -> absl::StatusOr<Value*> {
+        const OpDef* op = *Ops().Intern("vendor::thing.v1");
+        Arg args[] = {s[x]};
+        TensorType out[] = {TensorType::OfDType(DType::kFloat32)};
+        return rw.CreateWithTypes(op, args, out)->result(0);
+      }).ForAnyTypes();
+  EXPECT_EQ(MatchAndApply(*g2, *to_f32, "mm").message(),
+            "the replacement computes f32[*] where aten::mm.default produced f16[*]");
+  EXPECT_EQ(Numbered(*g2), Canon(kConflict));
+}
+
+// A C++ constraint reads partial types safely, and declares what it reads
+// so that a refusal names the unknown fact.
+TEST(RuleTest, CxxConstraintsOnPartialTypes) {
+  auto g = MustParse(
+      "graph @g(%a: f32[*], %b: ?[2, ?]) {\n  %r = aten::add.Tensor(%a, %b)\n  return %r\n}\n");
+  Var a("a"), b("b");
+  auto build = [&](std::vector<Fact> reads, Rule::Predicate p) -> std::unique_ptr<Rule> {
+    return rule("r", m::add(a, b), a).Where("c", std::move(reads), std::move(p)).ForAnyTypes();
+  };
+  // Every query on an unknown fact is unknown, and false in a comparison.
+  auto holds = [&](Rule::Predicate p) {
+    MatchState s(*g);
+    std::unique_ptr<Rule> r = build({}, std::move(p));
+    EXPECT_TRUE(r->Match(test_util::NodeOf(*g, "r"), s));
+    return r->FailedConstraint(s) == nullptr;
+  };
+  EXPECT_FALSE(holds([a](const MatchState& s) { return rank(s, a) == 2; }));
+  EXPECT_FALSE(holds([a](const MatchState& s) { return rank(s, a) != 2; }));
+  EXPECT_FALSE(holds([a](const MatchState& s) { return s.type(a).rank() == 2; }));
+  EXPECT_TRUE(holds([a](const MatchState& s) { return s.type(a).dtype() == DType::kFloat32; }));
+  EXPECT_TRUE(holds([b](const MatchState& s) { return rank(s, b) == 2 && dim(s, b, 0) == 2; }));
+  EXPECT_FALSE(holds([b](const MatchState& s) { return dim(s, b, 1) == 2; }));
+  EXPECT_FALSE(holds([b](const MatchState& s) { return dim(s, b, 1) != 2; }));
+  EXPECT_FALSE(holds([b](const MatchState& s) { return numel(s, b) > 0; }));
+  EXPECT_FALSE(holds([b](const MatchState& s) { return s.type(b).dtype() == DType::kFloat32; }));
+  // The refusal names the first unknown fact among those declared.
+  std::unique_ptr<Rule> r = build({Fact::DTypeOf(a), Fact::DimOf(b, 0), Fact::DimOf(b, -1)},
+                                  [](const MatchState&) { return false; });
+  EXPECT_EQ(MatchAndApply(*g, *r, "r").message(), "constraint 'c' fails: dim -1 of %b is unknown");
+  std::unique_ptr<Rule> r2 =
+      build({Fact::RankOf(a)}, [](const MatchState&) { return false; });
+  EXPECT_EQ(MatchAndApply(*g, *r2, "r").message(), "constraint 'c' fails: the rank of %a is unknown");
+}
+
 TEST(RuleTest, ReplacementThatCannotBeBuiltIsRefusedAndRolledBack) {
   auto g = MustParse(kView);
   size_t nodes = g->num_nodes();

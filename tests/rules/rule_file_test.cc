@@ -163,6 +163,68 @@ int64_t RewritesWhere(const std::string& constraint, const std::string& type) {
   return result.ok() ? result->rewrites : -1;
 }
 
+// `for any types`: the clause, its errors, and what it changes.
+TEST(RuleFileTest, ForAnyTypesClause) {
+  absl::StatusOr<RuleSet> rules = rules::ParseRules(
+      "rule any:\n  relu(x) -> gelu(x)\n  for any types\nrule typed:\n  relu(x) -> gelu(x)\n",
+      "t.rules");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_TRUE(rules->Find("any")->for_any_types());
+  EXPECT_FALSE(rules->Find("typed")->for_any_types());
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> x\n  for all types\n"),
+            "t.rules:3:7: expected 'any' after 'for' (the clause is 'for any types'), got 'all'");
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> x\n  for any\n"),
+            "t.rules:4:1: expected 'types' after 'for any', got end of input");
+  EXPECT_EQ(LoadError("rule r:\n  relu(x) -> x\n  for any types for any types\n"),
+            "t.rules:3:17: 'for any types' is given twice");
+}
+
+// On a partial type a constraint holds only when the facts it reads are
+// known (the rules hold for any types, so the type check does not decide).
+TEST(RuleFileTest, ConstraintsOnPartialTypesNeedTheFactsTheyRead) {
+  auto fires = [](const std::string& constraint, const std::string& type) {
+    return RewritesWhere(constraint + "\n  for any types", type);
+  };
+  EXPECT_EQ(fires("rank(x) == 2", "?[?, 3]"), 1);
+  EXPECT_EQ(fires("rank(x) == 2", "f32[*]"), 0);
+  EXPECT_EQ(fires("dim(x, 1) == 3", "f32[?, 3]"), 1);
+  EXPECT_EQ(fires("dim(x, 0) == 3", "f32[?, 3]"), 0);
+  EXPECT_EQ(fires("dim(x, 0) != 3", "f32[?, 3]"), 0);
+  EXPECT_EQ(fires("dtype(x) == f32", "f32[*]"), 1);
+  EXPECT_EQ(fires("dtype(x) == f32", "?[2]"), 0);
+  EXPECT_EQ(fires("dtype(x) != f32", "?[2]"), 0);
+  EXPECT_EQ(fires("shape(x) == [2, 3]", "f32[2, 3]"), 1);
+  EXPECT_EQ(fires("shape(x) != [2, 4]", "f32[2, ?]"), 0);
+  EXPECT_EQ(fires("numel(x) > 0", "f32[2, ?]"), 0);
+}
+
+// --explain and the refusal say which fact was unknown.
+TEST(RuleFileTest, AFailedConstraintNamesTheUnknownFact) {
+  absl::StatusOr<RuleSet> rules = rules::ParseRules(
+      "rule r:\n  add(x, b) -> x\n  where dim(x, 0) == 2, rank(b) == 1, dtype(x) == f32\n",
+      "t.rules");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  auto reason = [&](const std::string& tx, const std::string& tb) {
+    auto g = ParseGraph("graph @g(%x: " + tx + ", %bias: " + tb +
+                            ") {\n  %y = aten::add.Tensor(%x, %bias)\n  return %y\n}",
+                        Ops());
+    EXPECT_TRUE(g.ok()) << g.status();
+    std::vector<ExplainLine> lines = Explain(**g, (*rules)[0]);
+    EXPECT_EQ(lines.size(), 1u);
+    return lines.empty() ? "" : lines[0].reason;
+  };
+  EXPECT_EQ(reason("f32[*]", "f32[3]"),
+            "matches, but constraint 'dim(x, 0) == 2' fails: the rank of %x is unknown");
+  EXPECT_EQ(reason("f32[?, 3]", "f32[3]"),
+            "matches, but constraint 'dim(x, 0) == 2' fails: dim 0 of %x is unknown");
+  EXPECT_EQ(reason("f32[2, 3]", "?"),
+            "matches, but constraint 'rank(b) == 1' fails: the rank of %bias is unknown");
+  EXPECT_EQ(reason("?[2, 3]", "f32[3]"),
+            "matches, but constraint 'dtype(x) == f32' fails: the dtype of %x is unknown");
+  // A fact that is known and false is no unknown fact.
+  EXPECT_EQ(reason("f32[5, 3]", "f32[3]"), "matches, but constraint 'dim(x, 0) == 2' fails");
+}
+
 // Constraint arithmetic is checked: overflow and division by zero are
 // unknown, so the constraint is false and the rule does not fire. `+ - *`
 // used to wrap (making these true) and INT64_MIN / -1 raised SIGFPE.

@@ -321,7 +321,8 @@ class Exporter {
     }
     for (int i = 0; i < n->num_results(); ++i) {
       Value* r = n->result(i);
-      // Unknown types are lists (aten::split's Tensor[]): the schema's type.
+      // A type not fully known (a list, such as aten::split's Tensor[], or a
+      // partial tensor type): the schema's, generic `Tensor` for a tensor.
       jn->output(i)->setType(r->type().known() || unpack ? TypeOf(r->type())
                                                          : returns[i].type());
       SetName(jn->output(i), g.name(r));

@@ -1,9 +1,13 @@
 // TorchScript import: torch::jit graphs and modules into graft Graphs.
 //   - tensor values become graft Values with the dtype and shape of their
-//     complete TensorType; where TorchScript does not know them (scripted or
-//     loaded graphs), from the caller's input types propagated node by node:
+//     TensorType; where TorchScript does not know them (scripted or loaded
+//     graphs), from the caller's input types propagated node by node:
 //     catalogue ops by graft's shape functions, other ops by running them on
-//     meta tensors;
+//     meta tensors. Without input types, inputs keep the facts TorchScript
+//     gives (`Tensor`: none; `Float(*, *)`: dtype and rank), parameters their
+//     real tensors' types, and results what can be derived from those
+//     (ir/op_call.h InferTypes): partial types, under which the rules that
+//     need no missing fact still apply;
 //   - prim::Constant and whatever is computed from constants and tensor
 //     *metadata* alone (aten::size, prim::dtype, ListConstruct of ints, int
 //     arithmetic, NumToTensor/Int round trips of traced graphs) is folded into
@@ -59,7 +63,8 @@ namespace graft {
 
 struct TorchScriptImportOptions {
   // Types of the graph's tensor inputs (without the module's `self`), when
-  // the graph's own types are not complete. Either these or example inputs.
+  // the graph's own types are not complete. Either these or example inputs,
+  // or neither: the graph's own (partial) types.
   std::vector<TensorType> input_types;
   std::vector<at::Tensor> example_inputs;
   // Kinds of the graph's tensor inputs (default: all user inputs), for plain
@@ -166,11 +171,13 @@ class Importer {
       } else {
         t = FromTorchType(in->type());
       }
+      // A tensor input takes the facts its type gives (none for `Tensor`):
+      // rules that need no more still apply. An optional one may be None.
       if (!t)
         return WithErrorKind(
             absl::InvalidArgumentError(absl::StrCat(
-                "graph input %", in->debugName(),
-                " has no complete tensor type (dtype and sizes); give input types or example inputs")),
+                "graph input %", in->debugName(), " has type ", in->type()->repr_str(),
+                ", which may be None; give input types or example inputs")),
             ErrorKind::kMissingInputTypes);
       InputKind kind = options_.input_kinds.empty() ? InputKind::kUserInput
                                                     : options_.input_kinds[i - first];
@@ -523,12 +530,10 @@ class Importer {
     TypeList types;
     for (size_t i = 0; i < n->outputs().size(); ++i) {
       std::optional<TensorType> t = FromTorchType(n->output(i)->type());
-      if (!t) {
-        auto m = list_meta_.find(list);
-        if (m == list_meta_.end() || m->second.size() <= i)
-          return NodeError(n, "cannot tell the types of the unpacked tensors");
+      if (auto m = list_meta_.find(list);
+          (!t || !t->known()) && m != list_meta_.end() && m->second.size() > i)
         t = FromTensor(m->second[i]);
-      }
+      if (!t) return NodeError(n, "cannot tell the types of the unpacked tensors");
       types.push_back(*t);
     }
     GRAFT_ASSIGN_OR_RETURN(const OpDef* op, Ops().Intern("prim::ListUnpack"));
@@ -646,7 +651,7 @@ class Importer {
     for (const jit::Value* o : n->outputs()) {
       if (IsTensorType(o->type())) {
         std::optional<TensorType> t = FromTorchType(o->type());
-        complete &= t.has_value();
+        complete &= t && t->known();
         types.push_back(t.value_or(TensorType()));
       } else if (IsTensorListType(o->type())) {
         types.push_back(TensorType());
@@ -663,10 +668,17 @@ class Importer {
     if (gs && gs->shape_fn) {
       auto inferred = InferCheckedTypes(op, node_args);
       if (!inferred.ok()) return NodeError(n, inferred.status().message());
-      if (complete && *inferred != types)
-        return NodeError(n, absl::StrCat("TorchScript says its result is ", types[0].ToString(),
-                                         " but graft's shape function computes ",
-                                         (*inferred)[0].ToString()));
+      // TorchScript's facts and graft's must agree; the result has both
+      // (TorchScript may know a dtype graft cannot derive from `Tensor`
+      // inputs).
+      for (size_t i = 0; i < types.size() && i < inferred->size(); ++i) {
+        std::optional<TensorType> merged = MergeTypes(types[i], (*inferred)[i]);
+        if (!merged)
+          return NodeError(n, absl::StrCat("TorchScript says its result is ", types[i].ToString(),
+                                           " but graft's shape function computes ",
+                                           (*inferred)[i].ToString()));
+        (*inferred)[i] = *merged;
+      }
       types = *inferred;
     } else if (!complete) {
       GRAFT_RETURN_IF_ERROR(InferByMeta(n, args, types));
@@ -729,7 +741,9 @@ class Importer {
       jit::Stack stack;
       for (size_t i = 0; i < n->inputs().size(); ++i) {
         auto v = MetaArg(n->input(i), args[i]);
-        if (!v.ok()) return NodeError(n, absl::StrCat("cannot infer its result type: ", v.status().message()));
+        // An input without every fact: the results keep what TorchScript
+        // says of them (at least nothing), no guess.
+        if (!v.ok()) return absl::OkStatus();
         c10::IValue iv = *v;
         if (real) iv = ToReal(iv);
         stack.push_back(std::move(iv));

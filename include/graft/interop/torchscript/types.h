@@ -29,21 +29,24 @@ using TensorMap = std::map<std::string, at::Tensor>;
 
 namespace torchscript_internal {
 
-// The graft type of a TorchScript tensor type; nullopt unless its dtype and
-// every size are known.
+// The graft type of a TorchScript tensor type, with the facts it gives: a
+// module saved and loaded says `Tensor` (nothing known) or `Float(*, *)`
+// (dtype and rank); a traced graph may give every size. nullopt when `t` is
+// no tensor type (`Optional[Tensor]`).
 inline std::optional<TensorType> FromTorchType(const c10::TypePtr& t) {
   const auto* tt = t->castRaw<c10::TensorType>();
   if (!tt) return std::nullopt;
-  auto st = tt->scalarType();
+  std::optional<DType> dtype;
+  if (auto st = tt->scalarType()) dtype = static_cast<DType>(*st);
   const auto& sizes = tt->sizes();
-  if (!st || !sizes.size()) return std::nullopt;
+  if (!sizes.size()) return TensorType::Get(dtype, std::nullopt);
   Shape shape;
   for (size_t i = 0; i < *sizes.size(); ++i) {
     const auto& d = sizes[i];
-    if (!d || *d < 0) return std::nullopt;  // a negative size is no size: unknown
-    shape.push_back(*d);
+    // A negative size is no size: unknown.
+    shape.push_back(d && *d >= 0 ? Dim(*d) : Dim::Unknown());
   }
-  return TensorType::Get(static_cast<DType>(*st), shape);
+  return TensorType::Get(dtype, absl::MakeConstSpan(shape));
 }
 
 inline TensorType FromTensor(const at::Tensor& t) {
@@ -51,13 +54,16 @@ inline TensorType FromTensor(const at::Tensor& t) {
   return TensorType::Get(static_cast<DType>(t.scalar_type()), shape);
 }
 
+// The TorchScript type with `t`'s known facts (a size for a static dim,
+// `*` for a symbolic or unknown one).
 inline c10::TypePtr ToTorchType(TensorType t) {
-  if (!t.known()) return c10::TensorType::get();
+  std::optional<c10::ScalarType> st;
+  if (t.dtype()) st = static_cast<c10::ScalarType>(*t.dtype());
+  if (!t.has_rank()) return c10::TensorType::get()->withScalarType(st);
   std::vector<std::optional<int64_t>> sizes;
-  for (Dim d : t.shape()) sizes.push_back(d.is_static() ? std::optional<int64_t>(d.size()) : std::nullopt);
-  return c10::TensorType::create(static_cast<c10::ScalarType>(t.dtype()), c10::Device(c10::kCPU),
-                                 c10::VaryingShape<int64_t>(sizes),
-                                 c10::VaryingShape<int64_t>(t.rank()), /*requires_grad=*/false);
+  for (Dim d : *t.shape()) sizes.push_back(d.is_static() ? std::optional<int64_t>(d.size()) : std::nullopt);
+  return c10::TensorType::create(st, c10::Device(c10::kCPU), c10::VaryingShape<int64_t>(sizes),
+                                 c10::VaryingShape<int64_t>(*t.rank()), /*requires_grad=*/false);
 }
 
 // A meta tensor of type `t` (shape and dtype, no storage) for inferring
@@ -66,9 +72,9 @@ inline absl::StatusOr<at::Tensor> MetaTensor(TensorType t) {
   if (!t.known() || !t.is_static())
     return absl::FailedPreconditionError(absl::StrCat("type ", t.ToString(), " is not static"));
   std::vector<int64_t> sizes;
-  for (Dim d : t.shape()) sizes.push_back(d.size());
+  for (Dim d : *t.shape()) sizes.push_back(d.size());
   return at::empty(sizes, at::TensorOptions()
-                              .dtype(static_cast<c10::ScalarType>(t.dtype()))
+                              .dtype(static_cast<c10::ScalarType>(*t.dtype()))
                               .device(c10::kMeta));
 }
 
