@@ -760,6 +760,42 @@ TEST_F(MatcherTest, TransposeRefusesOtherPermutations) {
   EXPECT_EQ(e.message, "expected a parameter, buffer or constant, got %x (input)");
 }
 
+// On a partial type a spelling is a 2-D transpose only when it says the
+// rank itself (permute's 2-element dims) or the operand's rank is known:
+// `t` of a vector is the vector, `transpose(0, 1)` of a rank-3 tensor no
+// 2-D transpose. Unknown dims do not matter; a conjugating spelling needs
+// the dtype.
+TEST_F(MatcherTest, TransposeOnPartialTypesNeedsTheRankUnlessTheSpellingSaysIt) {
+  // Result types given: some of these ops have no shape function.
+  Load(R"(
+graph @g(%u: ?, %r2: ?[?, ?], %f: f32[*], %c: c64[?, 3]) {
+  %permute = aten::permute.default(%u, [1, 0]) : ?
+  %permute_m = aten::permute_copy.default(%u, [-1, -2]) : ?
+  %no_permute3 = aten::permute.default(%u, [1, 0, 2]) : ?
+  %no_t = aten::t.default(%u) : ?
+  %no_transpose = aten::transpose.int(%f, 0, 1) : ?
+  %no_numpy_T = aten::numpy_T.default(%u) : ?
+  %t_r2 = aten::t.default(%r2) : ?
+  %transpose_r2 = aten::transpose.int(%r2, -1, -2) : ?
+  %no_mH_unknown_dtype = aten::mH.default(%r2) : ?
+  %no_mH_complex = aten::mH.default(%c) : ?
+  return %permute, %permute_m, %no_permute3, %no_t, %no_transpose, %no_numpy_T, %t_r2, %transpose_r2, %no_mH_unknown_dtype, %no_mH_complex
+}
+)");
+  Var W("W");
+  for (const char* name : {"permute", "permute_m", "t_r2", "transpose_r2"}) {
+    SCOPED_TRACE(name);
+    EXPECT_TRUE(Matches(m::transpose(W), name));
+  }
+  for (const char* name : {"no_permute3", "no_t", "no_transpose", "no_numpy_T",
+                           "no_mH_unknown_dtype", "no_mH_complex"}) {
+    SCOPED_TRACE(name);
+    EXPECT_FALSE(Matches(m::transpose(W), name));
+  }
+  EXPECT_EQ(Explain(m::transpose(W), "no_t").message,
+            "expected a 2-D transpose, got %no_t = aten::t.default (the rank of %u is unknown)");
+}
+
 // A node built without its shape function (as an importer may) can carry
 // any dims: out-of-range ones are no transpose. (-3, 2) used to pass as its
 // normalized dims summed to 1; huge ones overflowed the sum.
