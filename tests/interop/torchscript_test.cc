@@ -569,6 +569,67 @@ TEST(TorchScriptInPlace, ModuleMethodRewrittenAndSaved) {
   EXPECT_TRUE(torch::allclose(loaded.forward({x}).toTensor(), want, 1e-5, 1e-5));
 }
 
+// A module saved and loaded has no input shapes. It imports with partial
+// types (inputs as TorchScript types them, parameters as their tensors
+// are), and a rule that holds for any types rewrites it; one whose type
+// check needs a missing fact does not, and says which. The rewritten module
+// computes what the original does on inputs of any shape.
+TEST(TorchScriptInPlace, ModuleWithoutShapesIsRewrittenByRulesThatNeedNone) {
+  torch::manual_seed(0);
+  torch::jit::Module m("__torch__.NoShapes");
+  m.register_parameter("weight", torch::randn({6, 8}), false);
+  m.register_parameter("bias", torch::randn({6}), false);
+  m.define(R"(
+def forward(self, x):
+    return torch.relu(torch.matmul(x, self.weight.t()) + self.bias)
+)");
+  m.eval();
+  std::stringstream saved;
+  m.save(saved);
+  torch::jit::Module original = torch::jit::load(saved);
+  saved.seekg(0);
+  torch::jit::Module loaded = torch::jit::load(saved);
+
+  auto rw = TorchScriptInPlace::ForModule(loaded, {});
+  ASSERT_TRUE(rw.ok()) << rw.status();
+  const Graph& g = (*rw)->graph();
+  ASSERT_TRUE(Verify(g).ok()) << Verify(g);
+  EXPECT_EQ(g.inputs()[0]->type(), TensorType());  // `Tensor`: nothing known
+  for (Value* in : g.inputs()) {
+    if (g.input_kind(in) == InputKind::kParameter) EXPECT_TRUE(in->type().known()) << g.name(in);
+  }
+  auto rules = rules::LoadRules({"patterns"});
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  auto result = ApplyRules((*rw)->graph(), *rules, {});
+  ASSERT_TRUE(result.ok()) << result.status();
+  // matmul(x, t(W)) -> linear(x, W) holds for any types; folding the bias
+  // into the linear needs the add's type, unknown.
+  EXPECT_EQ(result->rewrites, 1);
+  const RuleStats* fold = result->StatsFor("add_linear_bias_to_linear");
+  ASSERT_NE(fold, nullptr);
+  ASSERT_EQ(fold->refusals.size(), 1u);
+  EXPECT_THAT(fold->refusals.begin()->first,
+              HasSubstr("the type check needs the dtype of aten::add.Tensor's result, which is "
+                        "unknown"));
+  ASSERT_TRUE((*rw)->Commit().ok()) << (*rw)->Commit();
+  int linear = 0, matmul = 0;
+  for (const torch::jit::Node* n : loaded.get_method("forward").graph()->nodes()) {
+    linear += n->kind() == c10::aten::linear;
+    matmul += n->kind() == c10::aten::matmul;
+  }
+  EXPECT_EQ(linear, 1);
+  EXPECT_EQ(matmul, 0);
+  std::stringstream rewritten;
+  loaded.save(rewritten);
+  torch::jit::Module reloaded = torch::jit::load(rewritten);
+  // Shapes were never fixed: any batch shape runs.
+  for (std::vector<int64_t> shape : {std::vector<int64_t>{3, 8}, {2, 5, 8}}) {
+    at::Tensor x = torch::randn(shape);
+    EXPECT_TRUE(torch::allclose(reloaded.forward({x}).toTensor(),
+                                original.forward({x}).toTensor(), 1e-5, 1e-5));
+  }
+}
+
 // An erased node whose value TorchScript still reads for its shape: the
 // shape computation becomes a constant.
 TEST(TorchScriptInPlace, FoldedUsersOfErasedNodesBecomeConstants) {
@@ -645,15 +706,18 @@ graph(%x : Tensor, %w : Tensor):
               testing::StartsWith("m.pt: not a TorchScript archive (torch.jit.save): "));
   EXPECT_EQ(LoadTorchScriptForRewrite("not a zip", {}, "m.pt").status(), garbage.status());
 
-  // An archive without input types: the error names the archive and keeps
-  // its machine-readable kind (graft-opt's hint keys on it).
+  // An archive whose input may be None, without input types: the error
+  // names the archive and keeps its machine-readable kind (graft-opt's hint
+  // keys on it). A plain `Tensor` input imports, with an unknown type.
   torch::jit::Module m("__torch__.Bare");
-  m.define("def forward(self, x):\n    return torch.relu(x)\n");
+  m.define(
+      "def forward(self, x: Optional[Tensor]):\n"
+      "    if x is None:\n        return torch.zeros(1)\n    return torch.relu(x)\n");
   std::stringstream bytes;
   m.save(bytes);
   auto untyped = LoadTorchScriptForRewrite(bytes.str(), {}, "m.pt");
   EXPECT_THAT(std::string(untyped.status().message()),
-              testing::StartsWith("m.pt: graph input %x"));
+              testing::StartsWith("m.pt: graph input %x has type Tensor?, which may be None"));
   EXPECT_TRUE(HasErrorKind(untyped.status(), ErrorKind::kMissingInputTypes));
   EXPECT_TRUE(HasErrorKind(LoadTorchScript(bytes.str(), {}, "m.pt").status(),
                            ErrorKind::kMissingInputTypes));

@@ -244,6 +244,13 @@ void PrintExplain(const Graph& g, const Rule& rule, const DriverResult& result) 
     std::cerr << "no node in the result has an op the rule's pattern starts with\n";
   for (const ExplainLine& l : lines)
     std::cerr << l.node << ": " << (l.matched ? "" : l.where + ": ") << l.reason << "\n";
+  // Refusals after the constraints (legality, the type check, e.g. an
+  // unknown fact of a partial type) happen while building the replacement,
+  // which Explain does not do: the run's reasons say why a match stayed.
+  if (st) {
+    for (const auto& [reason, n] : st->refusals)
+      std::cerr << "refused " << n << " time(s): " << reason << "\n";
+  }
 }
 
 }  // namespace

@@ -36,11 +36,15 @@ namespace graft {
 // f32[1, 1500, 384]"})), in ParseTypeList's syntax.
 inline constexpr char kInputTypesExtraFile[] = "graft_input_types";
 
-// The types of `g`'s non-constant inputs, as kInputTypesExtraFile holds them.
+// The types of `g`'s non-constant inputs, as kInputTypesExtraFile holds them;
+// "" when one is partial (a module imported without input types has none
+// to record, and ParseTypeList takes known types only).
 inline std::string TypeListString(const Graph& g) {
   std::vector<std::string> types;
   for (Value* in : g.inputs()) {
-    if (!g.is_constant(in)) types.push_back(in->type().ToString());
+    if (g.is_constant(in)) continue;
+    if (!in->type().known()) return "";
+    types.push_back(in->type().ToString());
   }
   return absl::StrJoin(types, ", ");
 }
