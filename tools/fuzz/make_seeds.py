@@ -44,6 +44,17 @@ HAND_GRAPHS = {
   return %a
 }
 """,
+    # Partial types (a TorchScript module saved without shapes): unknown
+    # type, rank, dtype and dims, under rules with and without `for any types`.
+    "partial_types.graft": """graph @partial(%x: ?, %y: f32[*], %z: ?[2, ?], parameter %w: f32[3, 4], parameter %b: f32[3]) {
+  %t = aten::permute_copy.default(%w, [1, 0])
+  %mm = aten::mm.default(%x, %t)
+  %a = aten::add.Tensor(%mm, %b)
+  %r = aten::relu.default(%y) : f32[?, 4]
+  %s = aten::mul.Tensor(%z, %z)
+  return %a, %r, %s
+}
+""",
 }
 
 
