@@ -365,7 +365,7 @@ class Importer {
     return absl::OkStatus();
   }
 
-  // Metadata of tensors whose types are known.
+  // Metadata of tensors (FoldShapeQuery needs their sizes).
   bool IsShapeQuery(const jit::Node* n) const {
     static const auto* kinds = new absl::flat_hash_set<c10::Symbol>{
         c10::aten::size,  c10::aten::dim,           c10::prim::dtype,       c10::aten::numel,
@@ -375,7 +375,7 @@ class Importer {
     bool tensor_in = false;
     for (const jit::Value* in : n->inputs()) {
       if (Value* found = FindValue(in)) {
-        if (!IsTensorType(in->type()) || !found->type().known()) return false;
+        if (!IsTensorType(in->type())) return false;
         tensor_in = true;
       } else if (!IsConst(in)) {
         return false;
@@ -399,6 +399,13 @@ class Importer {
     jit::Stack stack;
     for (const jit::Value* in : n->inputs()) {
       if (Value* found = FindValue(in)) {
+        // Folding specializes the graph to the sizes, which must be known.
+        if (!found->type().is_static())
+          return WithErrorKind(
+              NodeError(n, absl::StrCat("reads the shape of %", in->debugName(), ", of type ",
+                                        found->type().ToString(),
+                                        "; give input types or example inputs")),
+              ErrorKind::kMissingInputTypes);
         GRAFT_ASSIGN_OR_RETURN(at::Tensor meta, MetaTensor(found->type()));
         stack.push_back(std::move(meta));
       } else {
