@@ -181,11 +181,15 @@ inline absl::StatusOr<TypeList> InferCheckedTypes(const OpDef* op, absl::Span<co
 }
 
 // Whether a node may declare `declared` for a result its shape function
-// computes as `computed`: the same type when `computed` is known; when it is
-// partial (an operand was), any type that contradicts no computed fact (a
-// parsed file or TorchScript may know more than graft can derive).
+// computes as `computed`: the same type when both are known; else any type
+// that contradicts no computed fact. A declared type may know more than
+// graft derives (TorchScript typed a result whose operands are partial) or
+// less (an operand's type was refined after the node was made, by a rewrite
+// that holds for any types: rewrite/rule.h); neither is unsound, as no
+// unknown fact is ever used.
 inline bool Refines(TensorType declared, TensorType computed) {
-  return computed.known() ? declared == computed : MergeTypes(declared, computed).has_value();
+  if (declared == computed) return true;
+  return (!declared.known() || !computed.known()) && MergeTypes(declared, computed).has_value();
 }
 inline bool Refines(absl::Span<const TensorType> declared, absl::Span<const TensorType> computed) {
   if (declared.size() != computed.size()) return false;

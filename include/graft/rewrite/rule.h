@@ -31,6 +31,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -218,17 +219,19 @@ class Rule {
             absl::StrCat("the replacement gives no value for result ", i));
     }
     // All checked before any type is refined: a refusal changes nothing.
+    std::vector<std::pair<Value*, TensorType>> refined;
     for (size_t i = 0; i < repl.size(); ++i) {
       TensorType want = root->result(static_cast<int>(i))->type(), got = repl[i]->type();
       if (want == got && want.known()) continue;
-      if (any_types ? !MergeTypes(want, got) : want.known() && got.known())
-        return TypeRefusal(root->op(), want, got, kConflict);
-      if (!any_types) return TypeRefusal(root->op(), want, got, kUnknownFact);
+      if (!any_types)
+        return TypeRefusal(root->op(), want, got,
+                           want.known() && got.known() ? kConflict : kUnknownFact);
+      std::optional<TensorType> merged = MergeTypes(want, got);
+      if (!merged) return TypeRefusal(root->op(), want, got, kConflict);
+      if (*merged != got) refined.emplace_back(repl[i], *merged);
     }
-    if (any_types) {
-      for (size_t i = 0; i < repl.size(); ++i)
-        repl[i]->set_type(*MergeTypes(root->result(static_cast<int>(i))->type(), repl[i]->type()));
-    }
+    // The uses replaced take the facts of both sides.
+    for (auto& [v, t] : refined) v->set_type(t);
     return absl::OkStatus();
   }
   // Ops and types are interned and immortal, so the reason for a (root op,
@@ -359,8 +362,7 @@ class RuleBuilder {
   // what `holds` checks; the rule-file spelling reads best. Constraints are
   // checked in order, after the pattern matched.
   RuleBuilder& Where(std::string label, Rule::Predicate holds) & {
-    rule_->constraints_.push_back({std::move(label), std::move(holds)});
-    return *this;
+    return Where(std::move(label), {}, std::move(holds));
   }
   RuleBuilder&& Where(std::string label, Rule::Predicate holds) && {
     return std::move(Where(std::move(label), std::move(holds)));
