@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,7 @@ struct Verdict {
   Outcome outcome = kUnprovable;
   std::string rule, origin;
   int instances = 0;               // drawn, run and agreeing
-  std::map<std::string, int> dtypes;  // instances per float dtype: "f32" -> 7
+  std::map<DType, int> dtypes;        // instances with an input of each dtype
   int min_rank = -1, max_rank = -1;   // of the instances' inputs
   std::vector<std::string> skipped;   // dtypes libtorch cannot run the pattern at, and why
   std::string detail;  // the counterexample, or why unprovable
@@ -61,15 +62,16 @@ inline absl::string_view OutcomeName(Verdict::Outcome o) {
 }
 
 // "relu_of_relu (patterns/activations.rules:4:1): proven on 20 instances
-// (f32 x7, f16 x7, bf16 x6; input ranks 0-4)", then the detail indented.
+// (inputs f32 in 7, f16 in 7, bf16 in 6; ranks 0-4)", a counterexample or
+// the reason it is unprovable, then the dtypes skipped.
 inline std::string Format(const Verdict& v) {
   std::string out = absl::StrCat(v.rule, " (", v.origin, "): ", OutcomeName(v.outcome));
   if (v.outcome == Verdict::kProven) {
     std::vector<std::string> d;
-    for (const char* name : {"f32", "f16", "bf16"})
-      if (v.dtypes.count(name)) d.push_back(absl::StrCat(name, " x", v.dtypes.at(name)));
-    absl::StrAppend(&out, " on ", v.instances, " instances (", absl::StrJoin(d, ", "),
-                    "; input ranks ", v.min_rank, "-", v.max_rank, ")");
+    for (const auto& [dtype, n] : v.dtypes) d.push_back(absl::StrCat(DTypeName(dtype), " in ", n));
+    absl::StrAppend(&out, " on ", v.instances, " instances (inputs ", absl::StrJoin(d, ", "),
+                    "; ranks ", v.min_rank,
+                    v.max_rank > v.min_rank ? absl::StrCat("-", v.max_rank) : "", ")");
   }
   if (!v.detail.empty()) absl::StrAppend(&out, ": ", v.detail);
   out += "\n";
@@ -202,12 +204,14 @@ inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Optio
       return v;
     }
     ++v.instances;
-    ++v.dtypes[std::string(DTypeName(inst->dtype))];
+    std::set<DType> dtypes;
     for (Value* x : inst->before->inputs()) {
+      dtypes.insert(x->type().dtype());
       int r = x->type().rank();
       v.min_rank = v.min_rank < 0 ? r : std::min(v.min_rank, r);
       v.max_rank = std::max(v.max_rank, r);
     }
+    for (DType d : dtypes) ++v.dtypes[d];
     retry = false;
   }
   v.outcome = Verdict::kProven;
