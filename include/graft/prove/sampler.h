@@ -109,7 +109,8 @@ class Try {
     g_ = &g;
     GRAFT_ASSIGN_OR_RETURN(Arg root, Tensor(*pattern_, -1));
     Node* n = root.value() ? root.value()->def() : nullptr;
-    if (!n) return absl::InvalidArgumentError("the pattern's root is not an op");
+    if (!n || n->num_results() == 0)
+      return absl::InvalidArgumentError("the pattern's root is not an op with a result");
     for (int i = 0; i < n->num_results(); ++i) g.AddOutput(n->result(i));
     return absl::OkStatus();
   }
