@@ -74,6 +74,8 @@ check "missing file: exit 1" bash -c "test $rc -eq 1 && grep -q 'missing.rules' 
 check "--prove-instances 0: usage error" bash -c "test $rc -eq 2 && grep -q 'takes a positive integer' '$tmp/err'"
 "$opt" --prove "$dir/wrong.rules" --only no_such_rule >/dev/null 2>"$tmp/err"; rc=$?
 check "--only an unknown rule: usage error" bash -c "test $rc -eq 2 && grep -q \"no rule named 'no_such_rule'\" '$tmp/err'"
+"$opt" --prove "$dir/wrong.rules" -o "$tmp/x.graft" >/dev/null 2>"$tmp/err"; rc=$?
+check "--prove with -o: usage error" bash -c "test $rc -eq 2 && grep -q 'writes no graph' '$tmp/err' && test ! -e '$tmp/x.graft'"
 check "--help documents --prove" bash -c "'$opt' --help | grep -q -- '--prove-instances N'"
 
 echo "$fails failure(s)"

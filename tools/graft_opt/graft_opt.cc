@@ -170,6 +170,7 @@ usage: graft-opt [options] INPUT [-o OUTPUT]
        graft-opt --prove [options] [RULES...]
 
   INPUT               the graph to rewrite ('-' reads standard input as text)
+  RULES               with --prove: .rules files or directories of them
 )",
                       FlagHelp(flags), R"(
 formats (--from, --to):
@@ -324,7 +325,13 @@ int Main(int argc, char** argv, const std::vector<Format>& formats,
     std::cout << Usage(flags, formats);
     return kExitOk;
   }
-  if (o.prove) return Prove(o, *inputs, catalogue, prover);
+  if (o.prove) {
+    if (!o.output.empty() || !o.dot.empty() || !o.explain.empty() ||
+        o.stats != StatsFormat::kNone || o.check || o.print_before || o.list_rules)
+      return UsageError("--prove checks rule files and writes no graph: -o, --dot, --explain, "
+                        "--stats, --check, --print-before and --list-rules do not apply");
+    return Prove(o, *inputs, catalogue, prover);
+  }
   if (inputs->size() > 1)
     return UsageError(
         absl::StrCat("more than one input ('", (*inputs)[0], "' and '", (*inputs)[1], "')"));

@@ -158,9 +158,7 @@ inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Optio
         v.detail = why.reason;
         return v;
       }
-      static const char* kKinds[] = {"ill-typed", "cannot build", "no match",
-                                     "constraint fails", "rewrite refused"};
-      reject(kKinds[why.kind], why.reason);
+      reject(RejectionName(why.kind), why.reason);
       continue;
     }
     at::Generator gen = at::detail::createCPUGenerator(seed + static_cast<uint64_t>(tries));

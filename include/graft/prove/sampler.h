@@ -60,6 +60,17 @@ struct Rejection {
   std::string reason;
 };
 
+inline absl::string_view RejectionName(Rejection::Kind k) {
+  switch (k) {
+    case Rejection::kIllTyped: return "ill-typed";
+    case Rejection::kNoBuild: return "cannot build";
+    case Rejection::kNoMatch: return "no match";
+    case Rejection::kConstraint: return "constraint fails";
+    case Rejection::kRefused: return "rewrite refused";
+  }
+  return "?";
+}
+
 namespace sampler_internal {
 
 using rules::PatNode;
