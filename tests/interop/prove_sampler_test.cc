@@ -61,7 +61,8 @@ TEST(ProveSampler, DrawsEveryTransposeSpelling) {
   std::set<std::string> drawn, all;
   for (const auto& inst : d.instances)
     for (const std::string& op : Ops(*inst.before)) drawn.insert(op);
-  for (const auto& f : match::TransposeP<match::AnyP>::Forms()) all.insert(std::string(f.op->name()));
+  for (const auto& f : match::TransposeP<match::AnyP>::Forms())
+    all.insert(std::string(f.op->name()));
   for (const std::string& op : all) EXPECT_TRUE(drawn.count(op)) << op << " never drawn";
 }
 
@@ -88,9 +89,13 @@ TEST(ProveSampler, InputKindsFollowThePattern) {
   for (const auto& inst : d.instances) {
     const Graph& g = *inst.before;
     for (Value* in : g.inputs()) {
-      if (g.name(in) == "b") EXPECT_EQ(g.input_kind(in), InputKind::kParameter);
-      if (g.name(in) == "x") EXPECT_EQ(g.input_kind(in), InputKind::kUserInput);
-      if (g.name(in) == "W") w_kinds.insert(g.input_kind(in));
+      if (g.name(in) == "b") {
+        EXPECT_EQ(g.input_kind(in), InputKind::kParameter);
+      } else if (g.name(in) == "x") {
+        EXPECT_EQ(g.input_kind(in), InputKind::kUserInput);
+      } else if (g.name(in) == "W") {
+        w_kinds.insert(g.input_kind(in));
+      }
     }
   }
   EXPECT_EQ(w_kinds, (std::set<InputKind>{InputKind::kParameter, InputKind::kBuffer,
@@ -104,7 +109,8 @@ TEST(ProveSampler, InstancesMeetTheConstraintsAndAreRewritten) {
   std::set<DType> dtypes;
   for (const auto& inst : d.instances) {
     dtypes.insert(inst.dtype);
-    EXPECT_EQ(Ops(*inst.before), (std::set<std::string>{"aten::add.Tensor", "aten::linear.default"}));
+    EXPECT_EQ(Ops(*inst.before),
+              (std::set<std::string>{"aten::add.Tensor", "aten::linear.default"}));
     EXPECT_EQ(Ops(*inst.after), (std::set<std::string>{"aten::linear.default"}));
     const Node* linear = inst.after->output(0)->def();
     ASSERT_EQ(linear->num_args(), 3);
@@ -114,7 +120,8 @@ TEST(ProveSampler, InstancesMeetTheConstraintsAndAreRewritten) {
   }
   EXPECT_EQ(dtypes, (std::set<DType>{DType::kFloat32, DType::kFloat16, DType::kBFloat16}));
   bool refused_by_constraint = false;
-  for (const auto& r : d.rejections) refused_by_constraint |= r.kind == prove::Rejection::kConstraint;
+  for (const auto& r : d.rejections)
+    refused_by_constraint |= r.kind == prove::Rejection::kConstraint;
   EXPECT_TRUE(refused_by_constraint) << "the sampler drew only what the constraints allow";
 }
 

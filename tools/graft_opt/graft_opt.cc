@@ -150,7 +150,8 @@ std::vector<Flag> FlagTable(Options& o) {
       {"--prove-seconds", "", V::kRequired, "N",
        "seconds per rule before the rule is unprovable", absl::StrCat(o.prove_settings.max_seconds),
        SetInt(&o.prove_settings.max_seconds, 1)},
-      {"--seed", "", V::kRequired, "N", "seeds --prove's instances and inputs (same seed, same run)",
+      {"--seed", "", V::kRequired, "N",
+       "seeds --prove's instances and inputs (same seed, same run)",
        absl::StrCat(o.prove_settings.seed), SetInt(&o.prove_settings.seed, 0)},
       {"--allow-unprovable", "", V::kNone, "",
        "--prove exits 0 when no rule has a counterexample, even if some are unprovable", "",
@@ -277,7 +278,8 @@ void PrintExplain(const Graph& g, const Rule& rule, const DriverResult& result) 
 // catalogue), each rule proven or not; see Usage for the exit status.
 int Prove(const Options& o, const std::vector<std::string>& inputs,
           absl::Span<const EmbeddedFile> catalogue, const Prover& prover) {
-  if (!prover.run) return UsageError("this graft-opt was built without libtorch, which --prove needs");
+  if (!prover.run)
+    return UsageError("this graft-opt was built without libtorch, which --prove needs");
   std::vector<std::string> paths = o.rule_paths;
   for (const std::string& in : inputs) paths.push_back(UserPath(in));
   rules::RuleLoader loader;
@@ -292,7 +294,8 @@ int Prove(const Options& o, const std::vector<std::string>& inputs,
   ProveSettings settings = o.prove_settings;
   for (const auto* names : {&o.driver.only, &o.driver.disabled}) {
     for (const std::string& r : *names) {
-      if (!rules->Find(r)) return UsageError(absl::StrCat("no rule named '", r, "'"), "--list-rules");
+      if (!rules->Find(r))
+        return UsageError(absl::StrCat("no rule named '", r, "'"), "--list-rules");
     }
   }
   if (!o.driver.only.empty() || !o.driver.disabled.empty()) {

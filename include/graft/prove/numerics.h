@@ -97,7 +97,8 @@ inline Inputs RandomInputs(const Graph& g, at::Generator& gen, const InputOption
     for (Dim d : in->type().shape()) sizes.push_back(d.is_static() ? d.size() : o.symbol_value);
     bool user = !g.is_constant(in);
     if (user && o.batch_factor > 1 && !sizes.empty()) sizes[0] *= o.batch_factor;
-    at::Tensor t = numerics_internal::RandomTensor(sizes, in->type().dtype(), o.non_contiguous, gen);
+    at::Tensor t =
+        numerics_internal::RandomTensor(sizes, in->type().dtype(), o.non_contiguous, gen);
     if (user) {
       out.user.push_back(t);
     } else {

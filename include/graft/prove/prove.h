@@ -49,7 +49,6 @@ struct Verdict {
   int min_rank = -1, max_rank = -1;   // of the instances' inputs
   std::vector<std::string> skipped;   // dtypes libtorch cannot run the pattern at, and why
   std::string detail;  // the counterexample, or why unprovable
-  double seconds = 0;
 };
 
 inline absl::string_view OutcomeName(Verdict::Outcome o) {
@@ -112,15 +111,10 @@ inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Optio
   Verdict v;
   v.rule = rule.name();
   v.origin = rule.origin();
-  auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  struct Timer {
-    Verdict& v;
-    std::function<double()> elapsed;
-    ~Timer() { v.seconds = elapsed(); }
-  } timer{v, elapsed};
   const uint64_t seed = pi::Hash(rule.name(), o.seed);
   Sampler sampler(rule, lhs, seed);
   // Why tries failed: how often, and the first reason of each kind.
@@ -144,10 +138,11 @@ inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Optio
   bool retry = false;
   for (int tries = 0; v.instances < o.instances; ++tries) {
     if (tries >= o.max_tries || elapsed() > o.max_seconds) {
+      std::string cap = tries >= o.max_tries
+                            ? " tries (--prove-tries)"
+                            : absl::StrFormat(" tries and %.0f s (--prove-seconds)", elapsed());
       v.detail = absl::StrCat("only ", v.instances, " of ", o.instances, " instances in ", tries,
-                              tries >= o.max_tries ? " tries (--prove-tries)"
-                                                   : absl::StrFormat(" tries and %.0f s (--prove-seconds)", elapsed()),
-                              most_common());
+                              cap, most_common());
       return v;
     }
     Rejection why{Rejection::kIllTyped, ""};
@@ -165,12 +160,14 @@ inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Optio
     Inputs in = RandomInputs(*inst->before, gen);
     absl::StatusOr<std::vector<at::Tensor>> want = Run(*inst->before, in);
     if (!want.ok()) {
-      reject("libtorch cannot run the graph before", want.status().message());
-      if (++failed_runs[inst->dtype] >= kRunFailuresBeforeDroppingDType && !good_runs[inst->dtype]) {
+      constexpr absl::string_view kNoRun = "libtorch cannot run the graph before";
+      reject(kNoRun, want.status().message());
+      DType d = inst->dtype;
+      if (++failed_runs[d] >= kRunFailuresBeforeDroppingDType && !good_runs[d]) {
         auto& dtypes = sampler.dtypes();
-        dtypes.erase(std::find(dtypes.begin(), dtypes.end(), inst->dtype));
-        v.skipped.push_back(absl::StrCat(DTypeName(inst->dtype), ": libtorch cannot run the graph before: ",
-                                         rejected["libtorch cannot run the graph before"].second));
+        dtypes.erase(std::find(dtypes.begin(), dtypes.end(), d));
+        v.skipped.push_back(
+            absl::StrCat(DTypeName(d), ": ", kNoRun, ": ", rejected[std::string(kNoRun)].second));
         if (dtypes.empty()) {
           v.detail = absl::StrCat("libtorch runs the pattern at no dtype", most_common());
           return v;
@@ -183,7 +180,8 @@ inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Optio
     if (!got.ok()) {
       v.outcome = Verdict::kCounterexample;
       v.detail = pi::Counterexample(*inst, v.instances,
-                                    absl::StrCat("the graph after fails where the graph before ran: ",
+                                    absl::StrCat("the graph after fails where the graph before "
+                                                 "ran: ",
                                                  got.status().message()));
       return v;
     }
@@ -197,8 +195,8 @@ inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Optio
     absl::StatusOr<Comparison> cmp = Compare(*got, *want, want_f64);
     if (!cmp.ok() || !cmp->ok()) {
       v.outcome = Verdict::kCounterexample;
-      v.detail = pi::Counterexample(*inst, v.instances,
-                                    cmp.ok() ? cmp->ToString() : std::string(cmp.status().message()));
+      v.detail = pi::Counterexample(
+          *inst, v.instances, cmp.ok() ? cmp->ToString() : std::string(cmp.status().message()));
       return v;
     }
     ++v.instances;

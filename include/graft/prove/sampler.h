@@ -79,8 +79,12 @@ using Rng = std::mt19937_64;
 
 inline int64_t Pick(Rng& rng, int64_t n) { return static_cast<int64_t>(rng() % uint64_t(n)); }
 template <typename T>
-const T& PickOf(Rng& rng, const std::vector<T>& v) {
+T PickOf(Rng& rng, const std::vector<T>& v) {
   return v[static_cast<size_t>(Pick(rng, static_cast<int64_t>(v.size())))];
+}
+template <typename T>
+T PickOf(Rng& rng, std::initializer_list<T> v) {
+  return v.begin()[Pick(rng, static_cast<int64_t>(v.size()))];
 }
 
 // The input kinds a variable's prefixes allow (all of them: `const`).
@@ -136,15 +140,22 @@ class Try {
 
   // Which of `n` choices this choice point takes.
   int64_t Choose(int64_t n) { return random_ ? Pick(rng_, n) : (turn_ + choice_++) % n; }
+  const PatNode& Branch(const PatNode& alt) {
+    return *alt.children[static_cast<size_t>(Choose(static_cast<int64_t>(alt.children.size())))];
+  }
+  static const std::vector<int64_t>& kRanks() {
+    static const auto* ranks = new std::vector<int64_t>{0, 1, 1, 2, 2, 2, 3, 3, 4};
+    return *ranks;
+  }
 
   TensorType LeafType(int rank) {
-    if (rank < 0) rank = static_cast<int>(PickOf(rng_, std::vector<int64_t>{0, 1, 1, 2, 2, 2, 3, 3, 4}));
+    if (rank < 0) rank = static_cast<int>(PickOf(rng_, kRanks()));
     std::vector<Dim> dims;
     for (int i = 0; i < rank; ++i) dims.push_back(Dim(PickOf(rng_, pool_)));
     DType d = dtype_;
     // Now and then an integer tensor: quantized values, indices, masks.
     if (Pick(rng_, 8) == 0)
-      d = PickOf(rng_, std::vector<DType>{DType::kInt8, DType::kUInt8, DType::kInt64, DType::kBool});
+      d = PickOf(rng_, {DType::kInt8, DType::kUInt8, DType::kInt64, DType::kBool});
     return TensorType::Get(d, dims);
   }
 
@@ -168,7 +179,7 @@ class Try {
       case PatNode::kWildcard:
         return Arg(Leaf("", rank));
       case PatNode::kAlt:
-        return Tensor(*n.children[static_cast<size_t>(Choose(static_cast<int64_t>(n.children.size())))], rank);
+        return Tensor(Branch(n), rank);
       case PatNode::kCall:
         return n.name == "transpose" ? Transpose(n) : Call(n);
       case PatNode::kLiteral:  // None for an absent optional tensor
@@ -176,7 +187,8 @@ class Try {
       case PatNode::kList:
         break;
     }
-    return absl::InvalidArgumentError(absl::StrCat(n.pos.ToString(), ": a list stands where a tensor goes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(n.pos.ToString(), ": a list stands where a tensor goes"));
   }
 
   // The builtin transpose, in one of its spellings.
@@ -193,7 +205,7 @@ class Try {
       case S::kRealOnly:
         break;
       case S::kPermuteDims:
-        args.push_back(Literal::Ints(PickOf(rng_, std::vector<std::vector<int64_t>>{{1, 0}, {-1, -2}})));
+        args.push_back(Literal::Ints(PickOf<std::vector<int64_t>>(rng_, {{1, 0}, {-1, -2}})));
         break;
       case S::kDimsPair:
       case S::kMoveDim: {
@@ -253,9 +265,11 @@ class Try {
           it = literals_.emplace(c.name, LiteralFor(schema->params[i], operands)).first;
         args[i] = {Arg(it->second)};
       } else if (c.kind == PatNode::kAlt) {
-        const PatNode& b = *c.children[static_cast<size_t>(Choose(static_cast<int64_t>(c.children.size())))];
+        const PatNode& b = Branch(c);
         if (b.kind != PatNode::kLiteral)
-          return absl::UnimplementedError(absl::StrCat(b.pos.ToString(), ": --prove draws literals for a variable or `_`, not inside an alternative"));
+          return absl::UnimplementedError(
+              absl::StrCat(b.pos.ToString(), ": --prove draws a literal for a variable or `_`, ",
+                           "not inside an alternative"));
         args[i] = {Arg(b.literal)};
       } else {
         args[i] = {Arg(LiteralFor(schema->params[i], operands))};
@@ -332,23 +346,22 @@ class Try {
         if (absl::StrContains(name, "dim") || name == "source" || name == "destination" ||
             name == "axis")
           return Literal::Int(any_dim());
-        if (name == "quant_min") return Literal::Int(PickOf(rng_, std::vector<int64_t>{-128, 0}));
-        if (name == "quant_max") return Literal::Int(PickOf(rng_, std::vector<int64_t>{127, 255}));
-        if (name == "zero_point") return Literal::Int(PickOf(rng_, std::vector<int64_t>{0, 3, -5}));
+        if (name == "quant_min") return Literal::Int(PickOf<int64_t>(rng_, {-128, 0}));
+        if (name == "quant_max") return Literal::Int(PickOf<int64_t>(rng_, {127, 255}));
+        if (name == "zero_point") return Literal::Int(PickOf<int64_t>(rng_, {0, 3, -5}));
         if (name == "start" || name == "end") {
           std::vector<int64_t> v = {0, 1, std::numeric_limits<int64_t>::max()};
           v.insert(v.end(), shape.begin(), shape.end());
           return Literal::Int(PickOf(rng_, v));
         }
-        return Literal::Int(PickOf(rng_, std::vector<int64_t>{0, 1, 2, -1, 3}));
+        return Literal::Int(PickOf<int64_t>(rng_, {0, 1, 2, -1, 3}));
       }
       case ParamKind::kFloat:
-        if (name == "scale") return Literal::Float(PickOf(rng_, std::vector<double>{0.05, 0.1, 0.25}));
-        return Literal::Float(PickOf(rng_, std::vector<double>{0.0, 1.0, 0.5, -2.0, 3.0}));
+        if (name == "scale") return Literal::Float(PickOf(rng_, {0.05, 0.1, 0.25}));
+        return Literal::Float(PickOf<double>(rng_, {0.0, 1.0, 0.5, -2.0, 3.0}));
       case ParamKind::kScalar:
-        return PickOf(rng_, std::vector<const Literal*>{Literal::Int(0), Literal::Int(1), Literal::Int(2),
-                                                        Literal::Float(0.0), Literal::Float(1.0),
-                                                        Literal::Float(-1.5), Literal::Float(0.5)});
+        return PickOf(rng_, {Literal::Int(0), Literal::Int(1), Literal::Int(2), Literal::Float(0.0),
+                             Literal::Float(1.0), Literal::Float(-1.5), Literal::Float(0.5)});
       case ParamKind::kBool:
         return Literal::Bool(Pick(rng_, 2) == 1);
       case ParamKind::kDType: {
