@@ -31,7 +31,7 @@ Drawn Draw(const std::string& text, int n, uint64_t seed = 1) {
   const rules::RuleDef& def = loader.files()[0]->rules[0];
   absl::StatusOr<rules::PatPtr> lhs = rules::ExpandedLhs(def, loader.files());
   EXPECT_TRUE(lhs.ok()) << lhs.status();
-  prove::Sampler sampler(*set->Find(def.name), *lhs, seed);
+  prove::Sampler sampler(*set->Find(def.name), *lhs, prove::HintsOf(def), seed);
   bool retry = false;
   for (int tries = 0; tries < 20000 && static_cast<int>(out.instances.size()) < n; ++tries) {
     prove::Rejection why{prove::Rejection::kIllTyped, ""};
@@ -136,6 +136,14 @@ TEST(ProveSampler, ALiteralVariableKeepsItsValue) {
     dims.insert(squeeze->literal(1)->as_int());
   }
   EXPECT_GT(dims.size(), 2u) << "dims drawn within the rank, of either sign";
+}
+
+TEST(ProveSampler, LiteralsMeetTheConstraintsNumbers) {
+  // select's index is drawn from small numbers; 7 only from the constraint.
+  Drawn d = Draw("rule r:\n  select(x, 0, i) -> select(x, 0, i)\n  where i == 7\n", 5);
+  ASSERT_EQ(d.instances.size(), 5u);
+  for (const auto& inst : d.instances)
+    EXPECT_EQ(inst.before->output(0)->def()->literal(2)->as_int(), 7);
 }
 
 TEST(ProveSampler, TheSameSeedDrawsTheSameInstances) {

@@ -105,8 +105,10 @@ inline std::string Counterexample(const Instance& inst, int index, absl::string_
 
 }  // namespace prove_internal
 
-// Proves `rule`, whose alias-expanded left-hand side is `lhs`.
-inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Options& o) {
+// Proves `rule`, whose alias-expanded left-hand side is `lhs` and whose
+// constraints give `hints` (sampler.h).
+inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Hints& hints,
+                         const Options& o) {
   namespace pi = prove_internal;
   Verdict v;
   v.rule = rule.name();
@@ -116,7 +118,7 @@ inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Optio
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   const uint64_t seed = pi::Hash(rule.name(), o.seed);
-  Sampler sampler(rule, lhs, seed);
+  Sampler sampler(rule, lhs, hints, seed);
   // Why tries failed: how often, and the first reason of each kind.
   std::map<std::string, std::pair<int, std::string>> rejected;
   auto reject = [&rejected](absl::string_view kind, absl::string_view reason) {
@@ -229,7 +231,7 @@ inline absl::StatusOr<std::vector<Verdict>> ProveRules(
       if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), def.name) == o.only.end())
         continue;
       GRAFT_ASSIGN_OR_RETURN(rules::PatPtr lhs, rules::ExpandedLhs(def, loader.files()));
-      out.push_back(ProveRule(*set.Find(def.name), lhs, o));
+      out.push_back(ProveRule(*set.Find(def.name), lhs, HintsOf(def), o));
       if (report) report(out.back());
     }
   }

@@ -11,7 +11,7 @@
 //     (TransposeP::Forms()), in turn across instances so that each is
 //     covered, at random on retries;
 //   - a literal variable or `_` in a literal position draws a value fitting
-//     its parameter (sizes derived from the operands' shapes for view and
+//     its parameter, or one its constraints name (sizes derived from the operands' shapes for view and
 //     expand, dims within the rank, scales and zero points for the
 //     quantize ops, ...); a variable used twice keeps its first value;
 //   - each op is built through its shape function, which rejects ill-typed
@@ -59,6 +59,31 @@ struct Rejection {
   enum Kind { kIllTyped, kNoBuild, kNoMatch, kConstraint, kRefused } kind;
   std::string reason;
 };
+
+// The integers and int lists a rule's constraints compare with. Literal
+// variables draw them too, now and then, so that `where k == 7` is met.
+struct Hints {
+  std::vector<int64_t> ints;
+  std::vector<std::vector<int64_t>> lists;
+};
+
+inline void CollectHints(const rules::Expr* e, Hints* out) {
+  if (!e) return;
+  if (e->kind == rules::Expr::kInt) out->ints.push_back(e->value);
+  if (e->kind == rules::Expr::kLiteral && e->literal->is_ints())
+    out->lists.emplace_back(e->literal->as_ints().begin(), e->literal->as_ints().end());
+  CollectHints(e->lhs.get(), out);
+  CollectHints(e->rhs.get(), out);
+}
+
+inline Hints HintsOf(const rules::RuleDef& def) {
+  Hints out;
+  for (const rules::Constraint& c : def.constraints) {
+    CollectHints(c.lhs.get(), &out);
+    CollectHints(c.rhs.get(), &out);
+  }
+  return out;
+}
 
 inline absl::string_view RejectionName(Rejection::Kind k) {
   switch (k) {
@@ -111,8 +136,14 @@ class Try {
  public:
   // `turn` picks branches and spellings in turn (the instance's index);
   // `random_choices` picks them at random instead (a retry).
-  Try(const PatPtr& pattern, Rng& rng, DType dtype, int64_t turn, bool random_choices)
-      : pattern_(pattern), rng_(rng), dtype_(dtype), turn_(turn), random_(random_choices) {
+  Try(const PatPtr& pattern, const Hints& hints, Rng& rng, DType dtype, int64_t turn,
+      bool random_choices)
+      : pattern_(pattern),
+        hints_(hints),
+        rng_(rng),
+        dtype_(dtype),
+        turn_(turn),
+        random_(random_choices) {
     for (int64_t i = 0, n = 2 + Pick(rng_, 2); i < n; ++i) pool_.push_back(PickOf(rng_, kSizes()));
     CollectPrefixes(*pattern, &prefixes_);
   }
@@ -331,6 +362,11 @@ class Try {
     absl::string_view name = p.name;
     // A dim of the first operand, or one past it (unsqueeze), either sign.
     auto any_dim = [&] { return Pick(rng_, 2 * rank + 2) - rank - 1; };
+    // One draw in four, a value the constraints name.
+    if (p.kind == ParamKind::kInt && !hints_.ints.empty() && Pick(rng_, 4) == 0)
+      return Literal::Int(PickOf(rng_, hints_.ints));
+    if (p.kind == ParamKind::kInts && !hints_.lists.empty() && Pick(rng_, 4) == 0)
+      return Literal::Ints(PickOf(rng_, hints_.lists));
     switch (p.kind) {
       case ParamKind::kInts: {
         if (absl::StrContains(name, "dim")) {  // permute's dims, a reduction's dims
@@ -377,6 +413,7 @@ class Try {
   }
 
   const PatPtr& pattern_;
+  const Hints& hints_;
   Rng& rng_;
   DType dtype_;
   int64_t turn_;
@@ -395,11 +432,12 @@ class Try {
 }  // namespace sampler_internal
 
 // Draws instances of `rule`, whose alias-expanded left-hand side is
-// `pattern`; deterministic given `seed`.
+// `pattern` (rules::ExpandedLhs) and whose constraints give `hints`
+// (HintsOf); deterministic given `seed`.
 class Sampler {
  public:
-  Sampler(const Rule& rule, rules::PatPtr pattern, uint64_t seed)
-      : rule_(rule), pattern_(std::move(pattern)), rng_(seed) {}
+  Sampler(const Rule& rule, rules::PatPtr pattern, Hints hints, uint64_t seed)
+      : rule_(rule), pattern_(std::move(pattern)), hints_(std::move(hints)), rng_(seed) {}
 
   // The dtypes instances take in turn; a caller drops one whose kernels
   // libtorch lacks on CPU.
@@ -412,7 +450,7 @@ class Sampler {
     Instance inst;
     inst.dtype = dtypes_[static_cast<size_t>(index) % dtypes_.size()];
     inst.before = std::make_unique<Graph>();
-    sampler_internal::Try t(pattern_, rng_, inst.dtype, index, retry);
+    sampler_internal::Try t(pattern_, hints_, rng_, inst.dtype, index, retry);
     if (absl::Status s = t.Build(*inst.before); !s.ok()) {
       *why = {t.no_build() ? Rejection::kNoBuild : Rejection::kIllTyped, std::string(s.message())};
       return s;
@@ -446,6 +484,7 @@ class Sampler {
  private:
   const Rule& rule_;
   rules::PatPtr pattern_;
+  Hints hints_;
   sampler_internal::Rng rng_;
   std::vector<DType> dtypes_ = {DType::kFloat32, DType::kFloat16, DType::kBFloat16};
 };
