@@ -6,7 +6,7 @@
 //   - a counterexample: the first instance whose rewrite disagrees, fails
 //     to run, or changes an output's shape or dtype;
 //   - unprovable: no N instances in the tries or time allowed (an op graft
-//     cannot build, a pattern libtorch cannot run at any dtype, constraints
+//     cannot build, a pattern libtorch cannot run at f32, constraints
 //     the sampler does not satisfy), with the reason.
 // docs/prove.md says what this proves and what not.
 #ifndef GRAFT_PROVE_PROVE_H_
@@ -134,9 +134,12 @@ inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Hints
                             rejected[kind].second, ")")
              : std::string();
   };
-  // Dtypes whose instances libtorch could not run the graph before at.
+  // Runs of the graph before that failed or worked, per dtype. A dtype
+  // whose first kRunFailuresToGiveUp runs all fail has no kernel for the
+  // pattern: f32, the first dtype drawn, makes the rule unprovable; f16 and
+  // bf16 (drawn once f32 has run) are skipped and listed.
   std::map<DType, int> failed_runs, good_runs;
-  constexpr int kRunFailuresBeforeDroppingDType = 10;
+  constexpr int kRunFailuresToGiveUp = 20;
   bool retry = false;
   for (int tries = 0; v.instances < o.instances; ++tries) {
     if (tries >= o.max_tries || elapsed() > o.max_seconds) {
@@ -165,15 +168,17 @@ inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Hints
       constexpr absl::string_view kNoRun = "libtorch cannot run the graph before";
       reject(kNoRun, want.status().message());
       DType d = inst->dtype;
-      if (++failed_runs[d] >= kRunFailuresBeforeDroppingDType && !good_runs[d]) {
-        auto& dtypes = sampler.dtypes();
-        dtypes.erase(std::find(dtypes.begin(), dtypes.end(), d));
-        v.skipped.push_back(
-            absl::StrCat(DTypeName(d), ": ", kNoRun, ": ", rejected[std::string(kNoRun)].second));
-        if (dtypes.empty()) {
-          v.detail = absl::StrCat("libtorch runs the pattern at no dtype", most_common());
+      if (++failed_runs[d] >= kRunFailuresToGiveUp && !good_runs[d]) {
+        std::string why = absl::StrCat(kNoRun, " at ", DTypeName(d), " (", kRunFailuresToGiveUp,
+                                       " instances; first: ", rejected[std::string(kNoRun)].second,
+                                       ")");
+        if (d == DType::kFloat32) {
+          v.detail = why;
           return v;
         }
+        auto& dtypes = sampler.dtypes();
+        dtypes.erase(std::find(dtypes.begin(), dtypes.end(), d));
+        v.skipped.push_back(why);
       }
       continue;
     }
