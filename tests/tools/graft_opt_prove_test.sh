@@ -57,6 +57,8 @@ cat "$tmp/unprovable"
 check "unprovable: exit 1" test $rc -eq 1
 check "unprovable: an op without a shape function" \
   grep -q '^no_shape_function (.*): unprovable: graft has no shape function for aten::cumsum.default$' "$tmp/unprovable"
+check "unprovable: an op libtorch has no kernel for" \
+  grep -q '^no_kernel (.*): unprovable: libtorch cannot run the graph before at f32 (20 instances, none ran; first: libtorch has no operator dim_order_ops::_clone_dim_order.default' "$tmp/unprovable"
 check "unprovable: constraints no instance meets, within the tries" \
   grep -q "^unsatisfiable (.*): unprovable: only 0 of 20 instances in 300 tries (--prove-tries); most tries failed as: constraint fails (300x, first: constraint 'rank(x) == 9' fails)" "$tmp/unprovable"
 "$opt" --prove "$dir/unprovable.rules" --prove-tries 300 --allow-unprovable >/dev/null 2>&1; rc=$?

@@ -170,7 +170,8 @@ inline Verdict ProveRule(const Rule& rule, const rules::PatPtr& lhs, const Hints
       DType d = inst->dtype;
       if (++failed_runs[d] >= kRunFailuresToGiveUp && !good_runs[d]) {
         std::string why = absl::StrCat(kNoRun, " at ", DTypeName(d), " (", kRunFailuresToGiveUp,
-                                       " instances; first: ", rejected[std::string(kNoRun)].second,
+                                       " instances, none ran; first: ",
+                                       rejected[std::string(kNoRun)].second,
                                        ")");
         if (d == DType::kFloat32) {
           v.detail = why;
