@@ -146,6 +146,20 @@ TEST(ProveSampler, LiteralsMeetTheConstraintsNumbers) {
     EXPECT_EQ(inst.before->output(0)->def()->literal(2)->as_int(), 7);
 }
 
+TEST(ProveSampler, InstancesStaySmall) {
+  // Each expand may add a dim of up to 8: six of them would pass 2^16.
+  std::string expands = "x";
+  for (int i = 0; i < 6; ++i) expands = "expand_copy(" + expands + ", _)";
+  Drawn d = Draw("rule r:\n  relu(" + expands + ") -> relu(x)\n", 20);
+  ASSERT_EQ(d.instances.size(), 20u);
+  bool too_large = false;
+  for (const auto& r : d.rejections) too_large |= r.kind == prove::Rejection::kTooLarge;
+  EXPECT_TRUE(too_large);
+  for (const auto& inst : d.instances)
+    for (const Node* n : inst.before->nodes())
+      EXPECT_LE(*n->result(0)->type().numel(), prove::Sampler::kMaxElements);
+}
+
 TEST(ProveSampler, TheSameSeedDrawsTheSameInstances) {
   const std::string rule = "rule r:\n  mm(x, transpose(const W)) -> linear(x, W)\n";
   auto texts = [&](uint64_t seed) {

@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -56,7 +57,7 @@ struct Instance {
 // Why a try did not become an instance. kNoBuild: an op of the pattern
 // cannot be built at all (no schema or shape function), so no try can.
 struct Rejection {
-  enum Kind { kIllTyped, kNoBuild, kNoMatch, kConstraint, kRefused } kind;
+  enum Kind { kIllTyped, kNoBuild, kTooLarge, kNoMatch, kConstraint, kRefused } kind;
   std::string reason;
 };
 
@@ -89,6 +90,7 @@ inline absl::string_view RejectionName(Rejection::Kind k) {
   switch (k) {
     case Rejection::kIllTyped: return "ill-typed";
     case Rejection::kNoBuild: return "cannot build";
+    case Rejection::kTooLarge: return "too large";
     case Rejection::kNoMatch: return "no match";
     case Rejection::kConstraint: return "constraint fails";
     case Rejection::kRefused: return "rewrite refused";
@@ -436,6 +438,9 @@ class Try {
 // (HintsOf); deterministic given `seed`.
 class Sampler {
  public:
+  // The most elements any value of an instance may have.
+  static constexpr int64_t kMaxElements = int64_t{1} << 16;
+
   Sampler(const Rule& rule, rules::PatPtr pattern, Hints hints, uint64_t seed)
       : rule_(rule), pattern_(std::move(pattern)), hints_(std::move(hints)), rng_(seed) {}
 
@@ -454,6 +459,16 @@ class Sampler {
     if (absl::Status s = t.Build(*inst.before); !s.ok()) {
       *why = {t.no_build() ? Rejection::kNoBuild : Rejection::kIllTyped, std::string(s.message())};
       return s;
+    }
+    // Nested expands and views multiply sizes: keep what libtorch runs small.
+    for (const Node* n : inst.before->nodes()) {
+      for (int i = 0; i < n->num_results(); ++i) {
+        std::optional<int64_t> numel = n->result(i)->type().numel();
+        if (!numel || *numel <= kMaxElements) continue;
+        *why = {Rejection::kTooLarge,
+                absl::StrCat(n->op()->name(), " gives more than ", kMaxElements, " elements")};
+        return absl::FailedPreconditionError(why->reason);
+      }
     }
     // The rewrite happens on a copy read back from the text form: the
     // instance printed in a report is exactly what was rewritten.
