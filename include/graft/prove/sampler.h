@@ -11,9 +11,10 @@
 //     (TransposeP::Forms()), in turn across instances so that each is
 //     covered, at random on retries;
 //   - a literal variable or `_` in a literal position draws a value fitting
-//     its parameter, or one its constraints name (sizes derived from the operands' shapes for view and
-//     expand, dims within the rank, scales and zero points for the
-//     quantize ops, ...); a variable used twice keeps its first value;
+//     its parameter (sizes derived from the operands' shapes for view and
+//     expand, dims within the rank, scales, zero points and one consistent
+//     range and dtype for the quantize ops, ...) or one its constraints
+//     name; a variable used twice keeps its first value;
 //   - each op is built through its shape function, which rejects ill-typed
 //     tries.
 // A try becomes an instance only if the rule itself then matches at the
@@ -147,6 +148,7 @@ class Try {
         turn_(turn),
         random_(random_choices) {
     for (int64_t i = 0, n = 2 + Pick(rng_, 2); i < n; ++i) pool_.push_back(PickOf(rng_, kSizes()));
+    quant_ = PickOf<QuantRange>(rng_, {{-128, 127, DType::kInt8}, {0, 255, DType::kUInt8}});
     CollectPrefixes(*pattern, &prefixes_);
   }
 
@@ -295,7 +297,7 @@ class Try {
       } else if (c.kind == PatNode::kVar) {
         auto it = literals_.find(c.name);
         if (it == literals_.end())
-          it = literals_.emplace(c.name, LiteralFor(schema->params[i], operands)).first;
+          it = literals_.emplace(c.name, LiteralFor(*op, schema->params[i], operands)).first;
         args[i] = {Arg(it->second)};
       } else if (c.kind == PatNode::kAlt) {
         const PatNode& b = Branch(c);
@@ -305,7 +307,7 @@ class Try {
                            "not inside an alternative"));
         args[i] = {Arg(b.literal)};
       } else {
-        args[i] = {Arg(LiteralFor(schema->params[i], operands))};
+        args[i] = {Arg(LiteralFor(*op, schema->params[i], operands))};
       }
     }
     std::vector<Arg> flat;
@@ -354,8 +356,8 @@ class Try {
     return out;
   }
 
-  // A value for parameter `p` of a call whose tensor operands are `operands`.
-  const Literal* LiteralFor(const Param& p, const std::vector<Value*>& operands) {
+  // A value for parameter `p` of `op`, whose tensor operands are `operands`.
+  const Literal* LiteralFor(const OpDef& op, const Param& p, const std::vector<Value*>& operands) {
     if (p.optional && Pick(rng_, 4) == 0) return Literal::None();
     std::vector<int64_t> shape;
     if (!operands.empty() && operands[0]->type().is_static())
@@ -384,8 +386,8 @@ class Try {
         if (absl::StrContains(name, "dim") || name == "source" || name == "destination" ||
             name == "axis")
           return Literal::Int(any_dim());
-        if (name == "quant_min") return Literal::Int(PickOf<int64_t>(rng_, {-128, 0}));
-        if (name == "quant_max") return Literal::Int(PickOf<int64_t>(rng_, {127, 255}));
+        if (name == "quant_min") return Literal::Int(quant_.min);
+        if (name == "quant_max") return Literal::Int(quant_.max);
         if (name == "zero_point") return Literal::Int(PickOf<int64_t>(rng_, {0, 3, -5}));
         if (name == "start" || name == "end") {
           std::vector<int64_t> v = {0, 1, std::numeric_limits<int64_t>::max()};
@@ -403,6 +405,8 @@ class Try {
       case ParamKind::kBool:
         return Literal::Bool(Pick(rng_, 2) == 1);
       case ParamKind::kDType: {
+        if (op.ns() == "quantized_decomposed" && name == "dtype")
+          return Literal::OfDType(quant_.dtype);
         std::vector<DType> d = {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kInt8,
                                 DType::kUInt8};
         if (!operands.empty()) d.insert(d.end(), 3, operands[0]->type().dtype());
@@ -424,6 +428,12 @@ class Try {
   int wildcards_ = 0;
   bool no_build_ = false;
   std::vector<int64_t> pool_;
+  // The quantized range of this try: quant_min, quant_max and the quantized
+  // dtype drawn for quantized_decomposed ops agree with one another.
+  struct QuantRange {
+    int64_t min, max;
+    DType dtype;
+  } quant_;
   std::map<std::string, std::string> prefixes_;
   std::map<std::string, Value*> tensors_;
   std::map<std::string, const Literal*> literals_;
