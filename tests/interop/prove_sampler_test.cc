@@ -146,6 +146,18 @@ TEST(ProveSampler, LiteralsMeetTheConstraintsNumbers) {
     EXPECT_EQ(inst.before->output(0)->def()->literal(2)->as_int(), 7);
 }
 
+TEST(ProveSampler, AnOptionalTensorWildcardIsSometimesAbsent) {
+  Drawn d = Draw("rule r:\n  relu(linear(x, W, _)) -> relu(linear(x, W))\n", 20);
+  ASSERT_EQ(d.instances.size(), 20u);
+  int none = 0, bias = 0;
+  for (const auto& inst : d.instances) {
+    const Node* linear = inst.before->output(0)->def()->operand(0)->def();
+    (linear->operand(2) ? bias : none)++;
+  }
+  EXPECT_GT(none, 0);
+  EXPECT_GT(bias, 0);
+}
+
 TEST(ProveSampler, InstancesStaySmall) {
   // 300 x 300 is past kMaxElements: whatever x is drawn, no instance.
   Drawn d = Draw("rule r:\n  relu(expand_copy(x, [300, 300])) -> relu(x)\n", 1);

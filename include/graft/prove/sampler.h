@@ -282,6 +282,9 @@ class Try {
       const Param& p = schema->params[i];
       if (static_cast<int>(i) == schema->list_param) {
         GRAFT_ASSIGN_OR_RETURN(args[i], List(c));
+      } else if (p.kind == ParamKind::kOptionalTensor && c.kind == PatNode::kWildcard &&
+                 Pick(rng_, 4) == 0) {
+        args[i] = {Arg(Literal::None())};  // `_` for an optional tensor: also its absence
       } else if (IsTensorParam(p.kind) && c.kind != PatNode::kLiteral) {
         GRAFT_ASSIGN_OR_RETURN(Arg a, Tensor(c, -1));
         args[i] = {a};
