@@ -31,6 +31,9 @@ GRAFT_LAYERS = {
     "interop_exir": {"hdrs": ["interop/exir_*.h"], "deps": ["ops", "interop"]},
     # TorchScript modules; adds libtorch (C++20).
     "interop_torchscript": {"hdrs": ["interop/torchscript.h", "interop/torchscript/*.h"], "deps": ["ops", "interop"]},
+    # graft-opt --prove: rules checked on random instances run through
+    # libtorch (C++20 through interop_torchscript).
+    "prove": {"hdrs": ["prove/*.h"], "deps": ["rules", "interop_torchscript"]},
 }
 
 # What each layer adds from outside graft: the Bazel targets, and the

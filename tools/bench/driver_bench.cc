@@ -342,8 +342,7 @@ BENCHMARK(BM_Build)
 //   BM_GrowAtFanOut/N    relu(v) -> relu(relu(v)) at a value with N users:
 //                        each rewrite moves and re-visits all N.
 //
-//   bazel run -c opt //tools/bench:driver_bench -- \
-//       --benchmark_filter='GrowingChain|VerifyFanOut|FoldOntoShared|GrowAtFanOut'
+//   bazel run -c opt //tools/bench:driver_bench -- --benchmark_filter='GrowingChain|VerifyFanOut|FoldOntoShared|GrowAtFanOut'
 
 std::unique_ptr<Graph> ReluChain(int64_t n) {
   auto g = std::make_unique<Graph>("chain");

@@ -45,6 +45,8 @@ struct Options {
   std::string output, explain, dot, from, to, input_types;
   StatsFormat stats = StatsFormat::kNone;
   bool check = false, print_before = false, list_rules = false, help = false;
+  bool prove = false, allow_unprovable = false;
+  ProveSettings prove_settings;
   int64_t max_input_bytes = kMaxInputFileBytes;
   DriverOptions driver;  // --only, --disable, --verify-each and the caps
 };
@@ -134,6 +136,26 @@ std::vector<Flag> FlagTable(Options& o) {
        "", SetString(&o.input_types)},
       {"--to", "", V::kRequired, "FORMAT", "output format",
        "from the -o extension, else the input's format", SetString(&o.to)},
+      {"--prove", "", V::kNone, "",
+       "instead of rewriting, prove each rule of the rule files or directories given as inputs "
+       "(none: --rules, else the built-in catalogue): random instances of its pattern, run "
+       "before and after the rewrite through libtorch, must agree; one line per rule, proven, "
+       "counterexample or unprovable (docs/prove.md). --only and --disable select rules",
+       "", SetTrue(&o.prove)},
+      {"--prove-instances", "", V::kRequired, "N", "instances each rule must pass under --prove",
+       absl::StrCat(o.prove_settings.instances), SetInt(&o.prove_settings.instances, 1)},
+      {"--prove-tries", "", V::kRequired, "N",
+       "tries per rule to find them (drawn, rejected or run) before the rule is unprovable",
+       absl::StrCat(o.prove_settings.max_tries), SetInt(&o.prove_settings.max_tries, 1)},
+      {"--prove-seconds", "", V::kRequired, "N",
+       "seconds per rule before the rule is unprovable", absl::StrCat(o.prove_settings.max_seconds),
+       SetInt(&o.prove_settings.max_seconds, 1)},
+      {"--seed", "", V::kRequired, "N",
+       "seeds --prove's instances and inputs (same seed, same run)",
+       absl::StrCat(o.prove_settings.seed), SetInt(&o.prove_settings.seed, 0)},
+      {"--allow-unprovable", "", V::kNone, "",
+       "--prove exits 0 when no rule has a counterexample, even if some are unprovable", "",
+       SetTrue(&o.allow_unprovable)},
       {"--help", "-h", V::kNone, "", "this text", "", SetTrue(&o.help)},
   };
 }
@@ -146,8 +168,10 @@ std::string Usage(absl::Span<const Flag> flags, const std::vector<Format>& forma
   return absl::StrCat(R"(graft-opt: apply graft rewrite rules to a graph, to a fixpoint.
 
 usage: graft-opt [options] INPUT [-o OUTPUT]
+       graft-opt --prove [options] [RULES...]
 
   INPUT               the graph to rewrite ('-' reads standard input as text)
+  RULES               with --prove: .rules files or directories of them
 )",
                       FlagHelp(flags), R"(
 formats (--from, --to):
@@ -161,6 +185,9 @@ exit status:
   3  an input past one of graft's limits against hostile input (its size,
      nesting depth, zip entries; the error names the limit, and
      docs/robustness.md lists them)
+  --prove: 0 every rule proven (with --allow-unprovable: none has a
+  counterexample), 1 a counterexample, an unprovable rule, or rules that do
+  not load, 2 bad usage
 
 examples:
   graft-opt tests/fixtures/whisper_logits.graft --stats
@@ -168,6 +195,7 @@ examples:
   graft-opt model.graft --explain view_mm_view_to_linear
   graft-opt model.pt --input-types 'f32[4, 384]' -o model.graft.pt --stats
   graft-opt program.json --only view_mm_view_to_linear -o program.graft.json --stats=json
+  graft-opt --prove my.rules --prove-instances 50 --seed 7
 )");
 }
 
@@ -253,11 +281,52 @@ void PrintExplain(const Graph& g, const Rule& rule, const DriverResult& result) 
   }
 }
 
+// --prove: the rule files given as inputs (else --rules, else the
+// catalogue), each rule proven or not; see Usage for the exit status.
+int Prove(const Options& o, const std::vector<std::string>& inputs,
+          absl::Span<const EmbeddedFile> catalogue, const Prover& prover) {
+  if (!prover.run)
+    return UsageError("this graft-opt was built without libtorch, which --prove needs");
+  std::vector<std::string> paths = o.rule_paths;
+  for (const std::string& in : inputs) paths.push_back(UserPath(in));
+  rules::RuleLoader loader;
+  for (const std::string& p : paths) {
+    if (absl::Status s = loader.AddPath(p); !s.ok()) return Fail(s, o);
+  }
+  for (const EmbeddedFile& f : paths.empty() ? catalogue : absl::Span<const EmbeddedFile>()) {
+    if (absl::Status s = loader.AddText(f.text, f.name); !s.ok()) return Fail(s, o);
+  }
+  absl::StatusOr<RuleSet> rules = loader.Finish();
+  if (!rules.ok()) return Fail(rules.status(), o);
+  ProveSettings settings = o.prove_settings;
+  for (const auto* names : {&o.driver.only, &o.driver.disabled}) {
+    for (const std::string& r : *names) {
+      if (!rules->Find(r))
+        return UsageError(absl::StrCat("no rule named '", r, "'"), "--list-rules");
+    }
+  }
+  if (!o.driver.only.empty() || !o.driver.disabled.empty()) {
+    for (const auto& r : *rules)
+      if (Selected(o.driver, r->name())) settings.only.push_back(r->name());
+    if (settings.only.empty()) return UsageError("--only and --disable leave no rule to prove");
+  }
+  absl::StatusOr<ProveCounts> counts = prover.run(loader, settings);
+  if (!counts.ok()) return Fail(counts.status(), o);
+  std::cout << "prove: " << counts->proven + counts->counterexamples + counts->unprovable
+            << " rule(s): " << counts->proven << " proven, " << counts->counterexamples
+            << " with a counterexample, " << counts->unprovable << " unprovable\n";
+  std::cout.flush();
+  if (counts->counterexamples > 0) return kExitError;
+  if (counts->unprovable > 0 && !o.allow_unprovable) return kExitError;
+  return kExitOk;
+}
+
 }  // namespace
 
 int Main(int argc, char** argv, const std::vector<Format>& formats,
-         absl::Span<const EmbeddedFile> catalogue) {
+         absl::Span<const EmbeddedFile> catalogue, const Prover& prover) {
   Options o;
+  o.prove_settings = prover.defaults;
   const std::vector<Flag> flags = FlagTable(o);
   absl::StatusOr<std::vector<std::string>> inputs =
       ParseFlags(flags, absl::MakeConstSpan(argv + 1, argc > 0 ? argc - 1 : 0));
@@ -265,6 +334,13 @@ int Main(int argc, char** argv, const std::vector<Format>& formats,
   if (o.help) {
     std::cout << Usage(flags, formats);
     return kExitOk;
+  }
+  if (o.prove) {
+    if (!o.output.empty() || !o.dot.empty() || !o.explain.empty() ||
+        o.stats != StatsFormat::kNone || o.check || o.print_before || o.list_rules)
+      return UsageError("--prove checks rule files and writes no graph: -o, --dot, --explain, "
+                        "--stats, --check, --print-before and --list-rules do not apply");
+    return Prove(o, *inputs, catalogue, prover);
   }
   if (inputs->size() > 1)
     return UsageError(

@@ -92,6 +92,10 @@ class RuleCompiler {
     return std::unique_ptr<Rule>(std::move(rule));
   }
 
+  // `pattern` with every alias substituted: the tree the compiled matcher
+  // matches, for tools that walk a rule's pattern (graft-opt --prove).
+  absl::StatusOr<PatPtr> ExpandedPattern(const PatPtr& pattern) { return ExpandAliases(pattern); }
+
  private:
   // An expanded pattern with its tree size and depth. Expansion shares a
   // parameter's pattern between its uses, but every later pass (and the
@@ -670,6 +674,16 @@ inline absl::StatusOr<RuleSet> Compile(const std::vector<const RuleFile*>& files
     }
   }
   return set;
+}
+
+// The left-hand side of `def` (one of `files`, which compile) with the
+// files' aliases substituted, as ExpandedPattern above.
+inline absl::StatusOr<PatPtr> ExpandedLhs(const RuleDef& def,
+                                         const std::vector<const RuleFile*>& files) {
+  std::map<std::string, const AliasDef*> aliases;
+  for (const RuleFile* f : files)
+    for (const AliasDef& a : f->aliases) aliases.emplace(a.name, &a);
+  return compiler_internal::RuleCompiler(aliases).ExpandedPattern(def.lhs);
 }
 
 }  // namespace rules

@@ -124,10 +124,14 @@ class RuleLoader {
   }
 
   // Compiles everything added so far.
-  absl::StatusOr<RuleSet> Finish() const {
-    std::vector<const RuleFile*> files;
-    for (const auto& f : files_) files.push_back(f.get());
-    return Compile(files);
+  absl::StatusOr<RuleSet> Finish() const { return Compile(files()); }
+
+  // The parsed files added so far, includes before their includers (what
+  // Finish compiles; tools that walk rules' syntax read them).
+  std::vector<const RuleFile*> files() const {
+    std::vector<const RuleFile*> out;
+    for (const auto& f : files_) out.push_back(f.get());
+    return out;
   }
 
  private:
