@@ -113,16 +113,23 @@ struct TypeStorage {
   bool complete;               // dtype, rank and every dim known (cached: hot)
 };
 
+// The dtype (or none) and whether the rank is known, as one small integer:
+// hashing and comparing it costs what the dtype alone did, and Get is on
+// every shape function's path.
+inline int16_t TypeTag(std::optional<DType> dtype, bool has_rank) {
+  return static_cast<int16_t>((dtype ? static_cast<int16_t>(*dtype) & 0xff : 0xff) |
+                              (has_rank ? 0 : 0x100));
+}
+
 struct TypeKey {
-  std::optional<DType> dtype;
-  bool has_rank;
+  int16_t tag;  // TypeTag
   absl::Span<const Dim> shape;
   friend bool operator==(const TypeKey& a, const TypeKey& b) {
-    return a.dtype == b.dtype && a.has_rank == b.has_rank && a.shape == b.shape;
+    return a.tag == b.tag && a.shape == b.shape;
   }
   template <typename H>
   friend H AbslHashValue(H h, const TypeKey& k) {
-    return H::combine(std::move(h), k.dtype, k.has_rank, k.shape);
+    return H::combine(std::move(h), k.tag, k.shape);
   }
 };
 
@@ -178,22 +185,10 @@ class TensorType {
   static TensorType Get(std::optional<DType> dtype,
                         std::optional<absl::Span<const Dim>> shape) {
     if (!dtype && !shape) return TensorType();  // one spelling of "nothing known"
-    absl::Span<const Dim> dims = shape ? *shape : absl::Span<const Dim>();
-    auto& table = type_internal::Types();
-    std::lock_guard<std::mutex> lock(table.mu);
-    auto it = table.types.find(type_internal::TypeKey{dtype, shape.has_value(), dims});
-    if (it != table.types.end()) return TensorType(it->second.get());
-    bool complete = dtype && shape;
-    for (Dim d : dims) complete &= !d.is_unknown();
-    auto storage = std::make_unique<type_internal::TypeStorage>(type_internal::TypeStorage{
-        dtype, shape.has_value(), Shape(dims.begin(), dims.end()), complete});
-    const type_internal::TypeStorage* raw = storage.get();
-    table.types.emplace(type_internal::TypeKey{dtype, raw->has_rank, raw->shape},
-                        std::move(storage));
-    return TensorType(raw);
+    return Intern(dtype, shape.has_value(), shape ? *shape : absl::Span<const Dim>());
   }
   static TensorType Get(DType dtype, absl::Span<const Dim> shape) {
-    return Get(std::optional<DType>(dtype), std::optional<absl::Span<const Dim>>(shape));
+    return Intern(dtype, /*has_rank=*/true, shape);
   }
   static TensorType Get(DType dtype, std::initializer_list<Dim> shape) {
     return Get(dtype, absl::MakeConstSpan(shape.begin(), shape.size()));
@@ -289,6 +284,23 @@ class TensorType {
 
  private:
   explicit TensorType(const type_internal::TypeStorage* s) : s_(s) {}
+
+  static TensorType Intern(std::optional<DType> dtype, bool has_rank,
+                           absl::Span<const Dim> dims) {
+    int16_t tag = type_internal::TypeTag(dtype, has_rank);
+    auto& table = type_internal::Types();
+    std::lock_guard<std::mutex> lock(table.mu);
+    auto it = table.types.find(type_internal::TypeKey{tag, dims});
+    if (it != table.types.end()) return TensorType(it->second.get());
+    bool complete = dtype && has_rank;
+    for (Dim d : dims) complete &= !d.is_unknown();
+    auto storage = std::make_unique<type_internal::TypeStorage>(type_internal::TypeStorage{
+        dtype, has_rank, Shape(dims.begin(), dims.end()), complete});
+    const type_internal::TypeStorage* raw = storage.get();
+    table.types.emplace(type_internal::TypeKey{tag, raw->shape}, std::move(storage));
+    return TensorType(raw);
+  }
+
   const type_internal::TypeStorage* s_ = nullptr;
 };
 

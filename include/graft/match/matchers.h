@@ -741,12 +741,12 @@ struct TransposeP : PatternTag {
   static bool IsTranspose2D(const Node* n) {
     Value* in = n->operand(0);
     if (!in) return false;
+    std::optional<int> rank = in->type().rank();
+    if (rank && *rank != 2) return false;  // the common miss, before the forms
     const Form* form = nullptr;
     for (const Form& f : Forms())
       if (n->is(f.op)) form = &f;
-    if (!form) return false;
-    std::optional<int> rank = in->type().rank();
-    if (rank ? *rank != 2 : form->spelling != Spelling::kPermuteDims) return false;
+    if (!form || (!rank && form->spelling != Spelling::kPermuteDims)) return false;
     auto norm = [](int64_t d) { return d < 0 ? d + 2 : d; };
     switch (form->spelling) {
       case Spelling::kAlways:
