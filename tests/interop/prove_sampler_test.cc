@@ -116,7 +116,7 @@ TEST(ProveSampler, InstancesMeetTheConstraintsAndAreRewritten) {
     ASSERT_EQ(linear->num_args(), 3);
     TensorType b = linear->operand(2)->type(), W = linear->operand(1)->type();
     EXPECT_EQ(b.rank(), 1);
-    EXPECT_EQ(b.shape()[0], W.shape()[0]);
+    EXPECT_EQ(b.dim(0), W.dim(0));
   }
   EXPECT_EQ(dtypes, (std::set<DType>{DType::kFloat32, DType::kFloat16, DType::kBFloat16}));
   bool refused_by_constraint = false;

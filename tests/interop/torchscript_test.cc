@@ -600,7 +600,9 @@ def forward(self, x):
   ASSERT_TRUE(Verify(g).ok()) << Verify(g);
   EXPECT_EQ(g.inputs()[0]->type(), TensorType());  // `Tensor`: nothing known
   for (Value* in : g.inputs()) {
-    if (g.input_kind(in) == InputKind::kParameter) EXPECT_TRUE(in->type().known()) << g.name(in);
+    if (g.input_kind(in) == InputKind::kParameter) {
+      EXPECT_TRUE(in->type().known()) << g.name(in);
+    }
   }
   auto rules = rules::LoadRules({"patterns"});
   ASSERT_TRUE(rules.ok()) << rules.status();
