@@ -34,7 +34,7 @@ check "no rule files: the built-in catalogue" \
 "$opt" --prove "$dir/wrong.rules" >"$tmp/wrong" 2>&1; rc=$?
 cat "$tmp/wrong"
 check "wrong rules: exit 1" test $rc -eq 1
-for r in swapped_sub missing_transpose bias_on_wrong_axis permute_rank_only; do
+for r in swapped_sub missing_transpose bias_on_wrong_axis permute_rank_only mul_one_for_any_types; do
   check "wrong rules: $r has a counterexample" grep -q "^$r ($dir/wrong.rules:[0-9]*:1): counterexample: instance" "$tmp/wrong"
 done
 check "wrong rules: the worst error, where, and both values" \
@@ -42,7 +42,9 @@ check "wrong rules: the worst error, where, and both values" \
 check "wrong rules: the inputs' shapes and kinds" grep -qE '^  inputs: %x: (f32|f16|bf16)\[[0-9]+, [0-9]+\] \(input\), %W' "$tmp/wrong"
 check "wrong rules: the graphs before and after in text form" \
   bash -c "grep -q '^  before:' '$tmp/wrong' && grep -q '^  after:' '$tmp/wrong' && grep -q 'aten::linear.default' '$tmp/wrong'"
-check "wrong rules: the summary" grep -qx 'prove: 4 rule(s): 0 proven, 4 with a counterexample, 0 unprovable' "$tmp/wrong"
+check "wrong rules: a claim for any types is run, not saved by the type check" \
+  grep -qE '^  output 0: after gives i(64|8)\[[0-9, ]+\], before f32\[' "$tmp/wrong"
+check "wrong rules: the summary" grep -qx 'prove: 5 rule(s): 0 proven, 5 with a counterexample, 0 unprovable' "$tmp/wrong"
 
 # Same seed, same output; --only selects.
 "$opt" --prove "$dir/wrong.rules" >"$tmp/wrong2" 2>&1

@@ -79,8 +79,11 @@ inline at::Tensor RandomTensor(std::vector<int64_t> sizes, DType dtype, bool non
   return make(doubled).slice(-1, 0, doubled[r - 1], 2);
 }
 
+// An output's dtype and sizes in graft's spelling (`f32[2, 3]`), as the
+// instance's graphs print them.
 inline std::string TypeOf(const at::Tensor& t) {
-  return absl::StrCat(c10::toString(t.scalar_type()), "[", absl::StrJoin(t.sizes(), ", "), "]");
+  return absl::StrCat(DTypeName(static_cast<DType>(t.scalar_type())), "[",
+                      absl::StrJoin(t.sizes(), ", "), "]");
 }
 
 inline at::Tensor Widened(const at::Tensor& t) {

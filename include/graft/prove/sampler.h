@@ -456,7 +456,12 @@ class Sampler {
   static constexpr int64_t kMaxElements = int64_t{1} << 16;
 
   Sampler(const Rule& rule, rules::PatPtr pattern, Hints hints, uint64_t seed)
-      : rule_(rule), pattern_(std::move(pattern)), hints_(std::move(hints)), rng_(seed) {}
+      : rule_(rule), pattern_(std::move(pattern)), hints_(std::move(hints)), rng_(seed) {
+    // A rule that holds for any types claims it for integers too: they
+    // take turns with the floats, so that a replacement that would change
+    // a promoted dtype is run, not only refused now and then.
+    if (rule_.for_any_types()) dtypes_.insert(dtypes_.end(), {DType::kInt64, DType::kInt8});
+  }
 
   // The dtypes instances take in turn; a caller drops one whose kernels
   // libtorch lacks on CPU.
@@ -490,10 +495,6 @@ class Sampler {
     Graph& g = *inst.after;
     Node* root = g.output(0)->def();
     MatchState state(g);
-    // TODO(issue 14): a rule declaring that its replacement has the root's
-    // type for any input types (Rule::for_any_types) is the case where
-    // Apply's type check must not be what keeps a wrong rewrite out; the
-    // prover compares the outputs' shapes and dtypes at run time either way.
     if (!rule_.Match(root, state)) {
       *why = {Rejection::kNoMatch, "the pattern does not match the built graph"};
       return absl::FailedPreconditionError(why->reason);
@@ -501,6 +502,15 @@ class Sampler {
     if (const Rule::Constraint* c = rule_.FailedConstraint(state)) {
       *why = {Rejection::kConstraint, absl::StrCat("constraint '", c->label, "' fails")};
       return absl::FailedPreconditionError(why->reason);
+    }
+    // A rule that holds for any types (`for any types`) is trusted where a
+    // type is unknown, so its claim, not the type check, must be what is
+    // proven: the root's result types are forgotten before the rewrite, so
+    // Apply admits any replacement, and the run compares the outputs'
+    // shapes and dtypes. An instance whose replacement would change the
+    // type is then a counterexample, not a refused try.
+    if (rule_.for_any_types()) {
+      for (int i = 0; i < root->num_results(); ++i) root->result(i)->set_type(TensorType());
     }
     Rewriter rw(g, Ops());
     if (absl::Status s = rule_.Apply(rw, root, state, /*constraints_checked=*/true); !s.ok()) {
