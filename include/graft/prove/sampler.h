@@ -460,7 +460,10 @@ class Sampler {
     // A rule that holds for any types claims it for integers too: they
     // take turns with the floats, so that a replacement that would change
     // a promoted dtype is run, not only refused now and then.
-    if (rule_.for_any_types()) dtypes_.insert(dtypes_.end(), {DType::kInt64, DType::kInt8});
+    if (rule_.for_any_types()) {
+      dtypes_.push_back(DType::kInt64);
+      dtypes_.push_back(DType::kInt8);
+    }
   }
 
   // The dtypes instances take in turn; a caller drops one whose kernels
