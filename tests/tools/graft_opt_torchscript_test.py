@@ -8,6 +8,8 @@ usage: graft_opt_torchscript_test.py GRAFT_OPT  (Bazel passes the binary)
 """
 
 import os
+import pty
+import select
 import subprocess
 import sys
 import tempfile
@@ -120,6 +122,33 @@ class TorchScriptFiles(unittest.TestCase):
         rc, _, err = graft_opt(self.bare, "--input-types")
         self.assertEqual(rc, 2)
         self.assertIn("--input-types needs a value", err)
+
+    def test_an_archive_goes_to_a_terminal_only_on_request(self):
+        """Without -o the output goes to standard output; a TorchScript
+        archive is not written to a terminal unless `-o -` says so."""
+        primary, secondary = pty.openpty()
+        try:
+            run = subprocess.run([GRAFT_OPT, self.bare], stdout=secondary,
+                                 stderr=subprocess.PIPE, text=True, timeout=300)
+            self.assertEqual(run.returncode, 2, run.stderr)
+            self.assertIn("the torchscript output is an archive, not text; give -o FILE", run.stderr)
+            # Read while it writes: an archive larger than the terminal's
+            # buffer would otherwise block the writer.
+            proc = subprocess.Popen([GRAFT_OPT, self.bare, "-o", "-"], stdout=secondary,
+                                    stderr=subprocess.DEVNULL)
+            written = b""
+            while proc.poll() is None or select.select([primary], [], [], 0.5)[0]:
+                if select.select([primary], [], [], 0.5)[0]:
+                    written += os.read(primary, 1 << 16)
+            self.assertEqual(proc.returncode, 0)
+            self.assertTrue(written.startswith(b"PK"), written[:16])  # a zip
+        finally:
+            os.close(primary)
+            os.close(secondary)
+        # Not a terminal: written as before.
+        rc = subprocess.run([GRAFT_OPT, self.bare], capture_output=True, timeout=300)
+        self.assertEqual(rc.returncode, 0, rc.stderr)
+        self.assertTrue(rc.stdout.startswith(b"PK"))
 
 
 if __name__ == "__main__":

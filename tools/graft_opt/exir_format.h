@@ -81,7 +81,9 @@ inline Format ExirZipFormat() {
                   "weights are not in the JSON); write --to exir instead");
             GRAFT_ASSIGN_OR_RETURN(std::string json, e->program().Write());
             return e->archive()->WriteWithProgram(json);
-          }};
+          },
+          /*takes_input_types=*/false,
+          /*binary=*/true};
 }
 
 }  // namespace opt

@@ -45,6 +45,9 @@ struct Format {
   // Whether `read` uses ReadOptions::input_types (formats whose files do
   // not record the shapes of the graph's inputs).
   bool takes_input_types = false;
+  // Whether the output is an archive, not text: graft-opt writes it to a
+  // terminal only when told to (`-o -`).
+  bool binary = false;
 };
 
 // The text form (graft/ir/printer.h).

@@ -81,7 +81,9 @@ std::vector<Flag> FlagTable(Options& o) {
   return {
       {"--output", "-o", V::kRequired, "FILE",
        "where to write the result. A regular file is replaced atomically (complete or not at all, "
-       "keeping its mode); devices and FIFOs are written directly; symbolic links are followed",
+       "keeping its mode); devices and FIFOs are written directly; symbolic links are followed. "
+       "'-' is standard output, where an archive (torchscript, exir-zip) goes to a terminal only "
+       "when given so",
        "standard output", SetPath(&o.output)},
       {"--rules", "", V::kRequired, "PATH", "a .rules file or a directory of them; repeatable",
        "graft's catalogue, patterns/, built in", AppendPath(&o.rule_paths)},
@@ -379,6 +381,12 @@ int Main(int argc, char** argv, const std::vector<Format>& formats,
                                               : nullptr;
   if (!o.to.empty() && !out_fmt) return UsageError(absl::StrCat("unknown format '", o.to, "'"));
   if (!out_fmt) out_fmt = in_fmt;
+  // An archive on a terminal is noise the terminal may act on (`graft-opt
+  // model.pt --explain r` without -o): written there only on request.
+  if (out_fmt->binary && o.output.empty() && isatty(STDOUT_FILENO))
+    return UsageError(absl::StrCat("the ", out_fmt->name,
+                                   " output is an archive, not text; give -o FILE (or -o - to "
+                                   "write it to standard output anyway)"));
   if (!o.input_types.empty() && !in_fmt->takes_input_types)
     return UsageError(absl::StrCat("--input-types is for formats that do not record input shapes, "
                                    "and ", in_fmt->name, " graphs carry their types"));

@@ -54,7 +54,8 @@ inline Format TorchScriptFormat() {
             // parameters (their tensors would be missing).
             return SaveTorchScript(doc.graph(), {});
           },
-          /*takes_input_types=*/true};
+          /*takes_input_types=*/true,
+          /*binary=*/true};
 }
 
 }  // namespace opt
