@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_join.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "graft/ir/op_call.h"
-#include "graft/ir/parser.h"
 #include "graft/ops/catalogue.h"
+#include "tests/ops/shape_test_util.h"
 
 namespace graft {
 namespace {
@@ -19,22 +19,13 @@ namespace {
 class ShapeTest : public ::testing::Test {
  protected:
   // A graph input of type `type`, written as in graft's text: "f32[s0, 3]".
-  Value* T(absl::string_view type) {
-    TokenCursor in(type, "type");
-    auto t = ParseType(in);
-    EXPECT_TRUE(t.ok()) << t.status();
-    return g_.AddInput(t.ok() ? *t : TensorType());
-  }
+  Value* T(absl::string_view type) { return testing_util::TypedInput(g_, type); }
 
   // The inferred result types joined by ", ", or "error: <message>".
   std::string Infer(absl::string_view op, std::vector<Arg> args) {
     auto def = Ops().Resolve(op);
     if (!def.ok()) return absl::StrCat("resolve error: ", def.status().message());
-    auto types = InferTypes(*def, args);
-    if (!types.ok()) return absl::StrCat("error: ", types.status().message());
-    return absl::StrJoin(*types, ", ", [](std::string* out, TensorType t) {
-      out->append(t.ToString());
-    });
+    return testing_util::TypesOrError(InferTypes(*def, args));
   }
 
   static const Literal* L(std::initializer_list<int64_t> v) { return Literal::Ints(v); }
